@@ -1,0 +1,230 @@
+import CLibPQ
+public import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import Synchronization
+
+/// A bounded pool of PostgreSQL connections with scoped, exclusive leases.
+///
+/// - Each connection is driven from the pool's own threads (one per connection), never from an
+///   event loop or Swift's cooperative pool.
+/// - A caller waits at most ``ConnectionPoolConfiguration/acquireTimeout`` for a connection, then
+///   gets ``ConnectionPoolError/acquireTimeout(waited:)``: the HTTP layer turns that into a 503.
+/// - A broken connection is discarded and replaced; connects that fail back off.
+/// - A connection handed back mid-transaction is rolled back, or discarded if that fails.
+public final class ConnectionPool: Sendable {
+    typealias Waiter = CheckedContinuation<PGConnection, any Error>
+
+    public let configuration: ConnectionPoolConfiguration
+    let connectionConfiguration: PGConnectionConfiguration
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    private let state: Mutex<PoolStateMachine<PGConnection, Waiter>>
+    private let waiterIDs = Atomic<Int>(0)
+
+    public init(
+        connection: PGConnectionConfiguration,
+        configuration: ConnectionPoolConfiguration = .init(),
+        logger: Logger = Logger(label: "pgstore.pool")
+    ) {
+        self.configuration = configuration
+        self.connectionConfiguration = connection
+        self.logger = logger
+        self.threadPool = NIOThreadPool(numberOfThreads: configuration.maxConnections)
+        self.threadPool.start()
+        self.state = Mutex(
+            PoolStateMachine(
+                maxConnections: configuration.maxConnections,
+                backoffInitial: configuration.connectBackoffInitial,
+                backoffMaximum: configuration.connectBackoffMaximum
+            )
+        )
+    }
+
+    /// Leases a connection for the duration of `body`.
+    public func withConnection<T>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PGConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await acquire()
+        let result: T
+        do {
+            result = try await body(connection)
+        } catch {
+            await release(connection)
+            throw error
+        }
+        await release(connection)
+        return result
+    }
+
+    /// Leases a connection and runs `body` inside `BEGIN` … `COMMIT` (`ROLLBACK` when it throws).
+    ///
+    /// Each statement is its own round trip; for a hot write, prefer ``PGConnection/pipeline(_:)``.
+    public func withTransaction<T>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PGConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try await connection.execute(script: "BEGIN")
+            let result: T
+            do {
+                result = try await body(connection)
+            } catch {
+                _ = try? await connection.execute(script: "ROLLBACK")
+                throw error
+            }
+            try await connection.execute(script: "COMMIT")
+            return result
+        }
+    }
+
+    /// Counts, for metrics: open connections, leased ones, and callers waiting.
+    public var statistics: (open: Int, leased: Int, waiting: Int) {
+        state.withLock { ($0.total, $0.leased, $0.waiters.count) }
+    }
+
+    /// Stops handing out connections, fails waiters and closes idle connections; leased ones are
+    /// closed as they come back. Then stops the threads.
+    public func close() async {
+        let (idle, waiters) = state.withLock { $0.close() }
+        for waiter in waiters { waiter.resume(throwing: ConnectionPoolError.closed) }
+        for connection in idle { await connection.close() }
+        // Leased connections still need the threads to roll back and close; wait for them.
+        while state.withLock({ $0.leased + $0.opening }) > 0 {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        try? await threadPool.shutdownGracefully()
+    }
+
+    // MARK: Acquire and release
+
+    private func acquire() async throws -> PGConnection {
+        let deadline = ContinuousClock.now + configuration.acquireTimeout
+        while true {
+            let (connection, idleSince) = try await acquireOnce(deadline: deadline)
+            guard let idleSince else { return connection }  // fresh or handed over just now
+            if await isHealthy(connection, idleSince: idleSince) { return connection }
+            logger.debug("discarding a broken pooled connection", metadata: ["pg.backend_pid": "\(connection.backendPID)"])
+            await discard(connection)
+        }
+    }
+
+    /// A connection, and since when it idled (`nil` when it is fresh or was just in use).
+    private func acquireOnce(
+        deadline: ContinuousClock.Instant
+    ) async throws -> (PGConnection, idleSince: ContinuousClock.Instant?) {
+        switch state.withLock({ $0.acquire(now: .now) }) {
+        case .use(let connection, let since):
+            return (connection, since)
+        case .open:
+            return (try await open(forWaiters: false), nil)
+        case .failClosed:
+            throw ConnectionPoolError.closed
+        case .failBackoff(let error):
+            throw error
+        case .queued, .mustWait:
+            return (try await wait(until: deadline), nil)
+        }
+    }
+
+    private func wait(until deadline: ContinuousClock.Instant) async throws -> PGConnection {
+        let id = waiterIDs.wrappingAdd(1, ordering: .relaxed).newValue
+        let waited = configuration.acquireTimeout
+        let timer = Task { [weak self] in
+            try await Task.sleep(until: deadline)
+            if let waiter = self?.state.withLock({ $0.removeWaiter(id: id) }) {
+                waiter.resume(throwing: ConnectionPoolError.acquireTimeout(waited: waited))
+            }
+        }
+        defer { timer.cancel() }
+        let connection = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                let action = state.withLock { $0.acquire(now: .now, waiter: (id, continuation)) }
+                switch action {
+                case .queued, .mustWait:
+                    break
+                case .use(let connection, _):
+                    continuation.resume(returning: connection)
+                case .open:
+                    Task { [self] in
+                        do {
+                            continuation.resume(returning: try await open(forWaiters: false))
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
+                    }
+                case .failClosed:
+                    continuation.resume(throwing: ConnectionPoolError.closed)
+                case .failBackoff(let error):
+                    continuation.resume(throwing: error)
+                }
+            }
+        } onCancel: {
+            if let waiter = state.withLock({ $0.removeWaiter(id: id) }) {
+                waiter.resume(throwing: CancellationError())
+            }
+        }
+        return connection
+    }
+
+    /// Opens a connection on the pool's threads; for waiters, hands it to the first of them.
+    private func open(forWaiters: Bool) async throws -> PGConnection {
+        do {
+            let connection = try await PGConnection.connect(connectionConfiguration, threadPool: threadPool)
+            perform(state.withLock { $0.opened(connection, forWaiters: forWaiters, now: .now) })
+            return connection
+        } catch let error as PGError {
+            logger.warning("database connect failed", metadata: ["pg.error": "\(error)"])
+            perform(state.withLock { $0.openFailed(error, now: .now) })
+            throw error
+        } catch {
+            perform(state.withLock { $0.openFailed(PGError(kind: .connectionFailed, message: "\(error)"), now: .now) })
+            throw error
+        }
+    }
+
+    /// Cheap unless the connection idled long: a socket poll (no libpq call, no round trip);
+    /// a ping after ``ConnectionPoolConfiguration/healthCheckAfterIdle``.
+    private func isHealthy(_ connection: PGConnection, idleSince: ContinuousClock.Instant) async -> Bool {
+        let idleFor = ContinuousClock.now - idleSince
+        if idleFor >= configuration.healthCheckAfterIdle {
+            return (try? await connection.run { $0.ping() }) ?? false
+        }
+        if clibpq_socket_readable(connection.raw.socket) != 0 {
+            return (try? await connection.run { $0.isUsableWithoutRoundTrip() }) ?? false
+        }
+        return true
+    }
+
+    private func release(_ connection: PGConnection) async {
+        var reusable = !connection.isBroken
+        if reusable, connection.transactionStatus != .idle {
+            logger.debug("rolling back a connection returned mid-transaction")
+            _ = try? await connection.execute(script: "ROLLBACK")
+            reusable = !connection.isBroken && connection.transactionStatus == .idle
+        }
+        if !reusable { await connection.close() }
+        perform(state.withLock { $0.release(connection, reusable: reusable, now: .now) })
+    }
+
+    private func discard(_ connection: PGConnection) async {
+        await connection.close()
+        perform(state.withLock { $0.release(connection, reusable: false, now: .now) })
+    }
+
+    private func perform(_ action: PoolStateMachine<PGConnection, Waiter>.Release) {
+        switch action {
+        case .none:
+            break
+        case .handOver(let connection, let waiter):
+            waiter.resume(returning: connection)
+        case .openForWaiters:
+            Task { [self] in _ = try? await open(forWaiters: true) }
+        case .failWaiters(let waiters, let error):
+            for waiter in waiters { waiter.resume(throwing: error) }
+        case .close(let connection):
+            Task { await connection.close() }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// How a ``ConnectionPool`` sizes itself and how long it lets callers wait.
+public struct ConnectionPoolConfiguration: Sendable {
+    /// Connections at most. Default 8: on a 2-core server a handful of sessions saturates
+    /// PostgreSQL, and more only queue inside it; each connection also takes one thread.
+    public var maxConnections: Int = 8
+    /// How long a caller waits for a free connection before ``ConnectionPoolError/acquireTimeout(waited:)``.
+    /// Default 2 s: long enough to ride out a burst, short enough for an HTTP client to get a 503.
+    public var acquireTimeout: Duration = .seconds(2)
+    /// A connection idle for at least this long is pinged (one empty query) before it is handed
+    /// out; fresher ones get only a free socket check. Default 1 s, as pgx does.
+    public var healthCheckAfterIdle: Duration = .seconds(1)
+    /// After a failed connect, new connects wait `initial`, doubling up to `maximum`, and callers
+    /// that would need one fail at once with the connect error meanwhile. Default 50 ms to 1 s.
+    public var connectBackoffInitial: Duration = .milliseconds(50)
+    public var connectBackoffMaximum: Duration = .seconds(1)
+
+    public init(maxConnections: Int = 8, acquireTimeout: Duration = .seconds(2)) {
+        self.maxConnections = max(1, maxConnections)
+        self.acquireTimeout = acquireTimeout
+    }
+}

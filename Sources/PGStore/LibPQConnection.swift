@@ -1,0 +1,365 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection, driven synchronously.
+///
+/// Every method blocks on network I/O, so it must only be called from a thread that may block (the
+/// pool's `NIOThreadPool`), never from an event loop or Swift's cooperative pool. It is used by one
+/// thread at a time: ``PGConnection`` serializes calls with its lock, which is why it may be
+/// `@unchecked Sendable`.
+final class LibPQConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    /// Names of the statements prepared on this session.
+    private var prepared: Set<String> = []
+    /// The socket, read once: libpq only changes it when it reconnects, which this wrapper never does.
+    let socket: Int32
+    /// Whether the session is idle, in a transaction, or in a failed one, as of the last call.
+    private(set) var transactionStatus: PGTransactionStatus = .idle
+    /// True once the session broke; a broken connection is discarded, never repaired.
+    private(set) var isBroken = false
+    /// The server's process id (`pg_backend_pid()`), for operators and tests.
+    let backendPID: Int32
+
+    private init(handle: OpaquePointer) {
+        self.handle = handle
+        self.socket = PQsocket(handle)
+        self.backendPID = PQbackendPID(handle)
+    }
+
+    private var finished = false
+
+    deinit {
+        if !finished { PQfinish(handle) }
+    }
+
+    /// Closes the session; every later call fails as a lost connection.
+    func markClosed() {
+        guard !finished else { return }
+        PQfinish(handle)
+        finished = true
+        isBroken = true
+    }
+
+    /// Opens a connection; throws ``PGError`` with libpq's own message when it cannot.
+    static func connect(_ configuration: PGConnectionConfiguration) throws(PGError) -> LibPQConnection {
+        let pairs = configuration.libpqKeywords
+        let keywords = pairs.map { strdup($0.0) }
+        let values = pairs.map { strdup($0.1) }
+        defer {
+            keywords.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let keywordPointers = keywords.map { UnsafePointer($0) } + [nil]
+        let valuePointers = values.map { UnsafePointer($0) } + [nil]
+        guard let handle = PQconnectdbParams(keywordPointers, valuePointers, 1) else {
+            throw PGError(kind: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(handle)
+            throw PGError(kind: .connectionFailed, message: message)
+        }
+        let connection = LibPQConnection(handle: handle)
+        if !configuration.sessionSettings.isEmpty {
+            let calls = configuration.sessionSettings.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), false)" }
+            let binds = configuration.sessionSettings.flatMap { [$0.0, $0.1] }
+            do {
+                _ = try connection.execute(sql: "SELECT " + calls.joined(separator: ", "), binds: binds)
+            } catch {
+                throw PGError(kind: .connectionFailed, sqlState: error.sqlState, message: error.message)
+            }
+        }
+        return connection
+    }
+
+    // MARK: Statements
+
+    /// Runs one or more statements with no parameters (the simple query protocol); returns the
+    /// last statement's rows. For migrations and administration, not the hot path.
+    func execute(script: String) throws(PGError) -> PGRows {
+        try checkOpen()
+        try checkNoNUL(script)
+        var last: PGRows?
+        var firstError: PGError?
+        guard PQsendQuery(handle, script) == 1 else { throw connectionError() }
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            do throws(PGError) {
+                last = try rows(from: result)
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+        }
+        refreshStatus()
+        if let firstError { throw firstError }
+        return last ?? PGRows(columns: [], cells: [], affectedRowCount: 0, commandTag: "")
+    }
+
+    /// Runs one statement with parameters, unprepared (`PQexecParams`).
+    func execute(sql: String, binds: [String?]) throws(PGError) -> PGRows {
+        try checkOpen()
+        try checkNoNUL(sql)
+        let result = try withCStrings(binds) { values throws(PGError) in
+            PQexecParams(handle, sql, Int32(values.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs a prepared statement, preparing it first if this session has not yet.
+    func execute(_ query: PGQuery) throws(PGError) -> PGRows {
+        try checkOpen()
+        let statement = query.statement
+        if !prepared.contains(statement.name) {
+            try checkNoNUL(statement.sql)
+            _ = try consume(PQprepare(handle, statement.name, statement.sql, 0, nil))
+            prepared.insert(statement.name)
+        }
+        let result = try withCStrings(query.binds) { values throws(PGError) in
+            PQexecPrepared(handle, statement.name, Int32(values.count), values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    // MARK: Pipeline
+
+    /// Runs `queries` as one transaction in one network round trip: `BEGIN`, each statement
+    /// (prepared on first use, in the same trip), `COMMIT`, one Sync. If any statement fails, the
+    /// transaction is rolled back and the first real error is thrown, not "pipeline aborted".
+    func pipeline(_ queries: [PGQuery]) throws(PGError) -> [PGRows] {
+        try checkOpen()
+        for query in queries {
+            try checkNoNUL(query.statement.sql)
+            for case let value? in query.binds { try checkNoNUL(value) }
+        }
+        guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+        // What each result read back belongs to.
+        enum Slot { case control, prepare(String), query(Int) }
+        var slots: [Slot] = []
+        var sendFailed = false
+        func send(_ ok: Int32, _ slot: Slot) {
+            if ok == 1 { slots.append(slot) } else { sendFailed = true }
+        }
+        send(PQsendQueryParams(handle, "BEGIN", 0, nil, nil, nil, nil, 0), .control)
+        var preparing: Set<String> = []
+        for (index, query) in queries.enumerated() where !sendFailed {
+            let name = query.statement.name
+            if !prepared.contains(name), !preparing.contains(name) {
+                send(PQsendPrepare(handle, name, query.statement.sql, 0, nil), .prepare(name))
+                preparing.insert(name)
+            }
+            guard !sendFailed else { break }
+            let ok = try withCStringsUnchecked(query.binds) { values in
+                PQsendQueryPrepared(handle, name, Int32(values.count), values, nil, nil, 0)
+            }
+            send(ok, .query(index))
+        }
+        if !sendFailed { send(PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0), .control) }
+        if sendFailed || PQpipelineSync(handle) != 1 {
+            let error = connectionError()
+            isBroken = true
+            throw error
+        }
+
+        var results = [PGRows?](repeating: nil, count: queries.count)
+        var firstError: PGError?
+        for slot in slots {
+            guard let result = PQgetResult(handle) else {
+                isBroken = true
+                throw firstError ?? connectionError()
+            }
+            let status = PQresultStatus(result)
+            if status != PGRES_PIPELINE_ABORTED {
+                do throws(PGError) {
+                    let rows = try rows(from: result)
+                    switch slot {
+                    case .prepare(let name): prepared.insert(name)
+                    case .query(let index): results[index] = rows
+                    case .control: break
+                    }
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
+            }
+            PQclear(result)
+            // Each command's results end with a NULL.
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+        }
+        // The Sync's own result.
+        while let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        if PQexitPipelineMode(handle) != 1 { isBroken = true }
+        refreshStatus()
+        if transactionStatus == .failed || transactionStatus == .inTransaction {
+            // An explicit BEGIN leaves the session in the aborted transaction after the Sync.
+            let rollback = PQexec(handle, "ROLLBACK")
+            PQclear(rollback)
+            refreshStatus()
+        }
+        if let firstError { throw firstError }
+        return results.map { $0 ?? PGRows(columns: [], cells: [], affectedRowCount: 0, commandTag: "") }
+    }
+
+    // MARK: Health
+
+    /// A check that costs no round trip. An idle session receives nothing unless something
+    /// happened to it (the server's FATAL before it closes, a shutdown notice, EOF): this wrapper
+    /// never LISTENs, so any unsolicited input means the connection is not to be trusted.
+    func isUsableWithoutRoundTrip() -> Bool {
+        guard !finished, !isBroken, PQstatus(handle) == CONNECTION_OK else { return false }
+        if clibpq_socket_readable(socket) != 0 {
+            isBroken = true
+            return false
+        }
+        return true
+    }
+
+    /// A round trip that proves the session works: an empty query, the cheapest there is.
+    func ping() -> Bool {
+        guard isUsableWithoutRoundTrip() else { return false }
+        let result = PQexec(handle, "")
+        defer { PQclear(result) }
+        let ok = result != nil && PQresultStatus(result) == PGRES_EMPTY_QUERY
+        if !ok { isBroken = true }
+        refreshStatus()
+        return ok
+    }
+
+    // MARK: Helpers
+
+    private func refreshStatus() {
+        if PQstatus(handle) != CONNECTION_OK { isBroken = true }
+        transactionStatus = PGTransactionStatus(PQtransactionStatus(handle))
+    }
+
+    private func consume(_ result: OpaquePointer?) throws(PGError) -> PGRows {
+        guard let result else {
+            refreshStatus()
+            throw connectionError()
+        }
+        defer { PQclear(result) }
+        let rows: PGRows
+        do {
+            rows = try self.rows(from: result)
+        } catch {
+            refreshStatus()
+            throw error
+        }
+        refreshStatus()
+        return rows
+    }
+
+    /// Copies a result into Swift values, or turns it into a ``PGError``.
+    private func rows(from result: OpaquePointer) throws(PGError) -> PGRows {
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
+            let columnCount = Int(PQnfields(result))
+            let rowCount = Int(PQntuples(result))
+            let columns = (0..<columnCount).map { column in
+                PGColumn(name: String(cString: PQfname(result, Int32(column))), typeOID: PQftype(result, Int32(column)))
+            }
+            var cells: [String?] = []
+            cells.reserveCapacity(columnCount * rowCount)
+            for row in 0..<Int32(rowCount) {
+                for column in 0..<Int32(columnCount) {
+                    if PQgetisnull(result, row, column) == 1 {
+                        cells.append(nil)
+                    } else {
+                        let length = Int(PQgetlength(result, row, column))
+                        let bytes = UnsafeRawPointer(PQgetvalue(result, row, column)!).assumingMemoryBound(to: UInt8.self)
+                        cells.append(String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self))
+                    }
+                }
+            }
+            return PGRows(columns: columns, cells: cells, affectedRowCount: affectedRows(result), commandTag: commandTag(result))
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PGRows(columns: [], cells: [], affectedRowCount: affectedRows(result), commandTag: commandTag(result))
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+            throw error(from: result)
+        case PGRES_PIPELINE_ABORTED:
+            throw PGError(kind: .statementFailed, message: "pipeline aborted by an earlier error")
+        default:
+            throw PGError(kind: .unexpectedResponse, message: "unexpected result status \(PQresultStatus(result).rawValue)")
+        }
+    }
+
+    private func affectedRows(_ result: OpaquePointer) -> Int {
+        Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    private func commandTag(_ result: OpaquePointer) -> String {
+        String(cString: PQcmdStatus(result))
+    }
+
+    private func error(from result: OpaquePointer) -> PGError {
+        func field(_ code: Int32) -> String? {
+            PQresultErrorField(result, code).map { String(cString: $0) }
+        }
+        let sqlState = field(CLIBPQ_DIAG_SQLSTATE).map(SQLState.init(rawValue:))
+        let message = field(CLIBPQ_DIAG_MESSAGE_PRIMARY)
+            ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let lost = PQstatus(handle) != CONNECTION_OK || (sqlState?.meansConnectionLost ?? false)
+        if lost { isBroken = true }
+        return PGError(
+            kind: lost ? .connectionLost : .statementFailed,
+            sqlState: sqlState,
+            message: message,
+            detail: field(CLIBPQ_DIAG_MESSAGE_DETAIL),
+            hint: field(CLIBPQ_DIAG_MESSAGE_HINT),
+            severity: field(CLIBPQ_DIAG_SEVERITY),
+            schemaName: field(CLIBPQ_DIAG_SCHEMA_NAME),
+            tableName: field(CLIBPQ_DIAG_TABLE_NAME),
+            columnName: field(CLIBPQ_DIAG_COLUMN_NAME),
+            constraintName: field(CLIBPQ_DIAG_CONSTRAINT_NAME)
+        )
+    }
+
+    /// libpq's message for a failure that produced no result: the connection is gone.
+    private func connectionError() -> PGError {
+        isBroken = PQstatus(handle) != CONNECTION_OK || isBroken
+        let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return PGError(kind: .connectionLost, message: message.isEmpty ? "connection lost" : message)
+    }
+
+    private func checkOpen() throws(PGError) {
+        if finished { throw PGError(kind: .connectionLost, message: "connection closed") }
+    }
+
+    private func checkNoNUL(_ text: String) throws(PGError) {
+        if text.utf8.contains(0) {
+            throw PGError(kind: .invalidParameter, message: "PostgreSQL text cannot contain U+0000")
+        }
+    }
+
+    private func withCStrings<R>(
+        _ values: [String?], _ body: ([UnsafePointer<CChar>?]) throws(PGError) -> R
+    ) throws(PGError) -> R {
+        for case let value? in values { try checkNoNUL(value) }
+        return try withCStringsUnchecked(values, body)
+    }
+
+    private func withCStringsUnchecked<R>(
+        _ values: [String?], _ body: ([UnsafePointer<CChar>?]) throws(PGError) -> R
+    ) throws(PGError) -> R {
+        let copies = values.map { $0.map { strdup($0)! } }
+        defer { copies.forEach { $0.map { free($0) } } }
+        return try body(copies.map { $0.map { UnsafePointer($0) } })
+    }
+}
+
+/// The session's transaction state as libpq last saw it.
+enum PGTransactionStatus: Sendable {
+    case idle, active, inTransaction, failed, unknown
+
+    init(_ status: PGTransactionStatusType) {
+        switch status {
+        case PQTRANS_IDLE: self = .idle
+        case PQTRANS_ACTIVE: self = .active
+        case PQTRANS_INTRANS: self = .inTransaction
+        case PQTRANS_INERROR: self = .failed
+        default: self = .unknown
+        }
+    }
+}

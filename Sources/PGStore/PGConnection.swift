@@ -1,0 +1,98 @@
+import CLibPQ
+public import NIOPosix
+import NIOConcurrencyHelpers
+
+/// A leased PostgreSQL connection: every call runs libpq on the pool's dedicated threads
+/// (`NIOThreadPool`) and the caller awaits it, so no event loop or cooperative thread ever blocks.
+///
+/// Obtain one from ``ConnectionPool/withConnection(isolation:_:)``; it is exclusively yours until
+/// the closure returns. Calls on one connection are serialized.
+public final class PGConnection: Sendable {
+    let raw: LibPQConnection
+    private let lock = NIOLock()
+    private let threadPool: NIOThreadPool
+    /// The server process serving this session (`pg_backend_pid()`).
+    public let backendPID: Int32
+
+    /// Whether ``close()`` also stops the thread (a connection opened outside a pool has its own).
+    private let ownsThreadPool: Bool
+
+    init(raw: LibPQConnection, threadPool: NIOThreadPool, ownsThreadPool: Bool = false) {
+        self.raw = raw
+        self.threadPool = threadPool
+        self.backendPID = raw.backendPID
+        self.ownsThreadPool = ownsThreadPool
+    }
+
+    /// Opens a connection outside any pool (migrations, administration, tests), driven by a thread
+    /// of its own: a shared thread would let one blocked session (waiting on a lock) stall another.
+    /// Close it with ``close()``.
+    public static func connect(_ configuration: PGConnectionConfiguration) async throws -> PGConnection {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        do {
+            let raw = try await thread.runIfActive { try LibPQConnection.connect(configuration) }
+            return PGConnection(raw: raw, threadPool: thread, ownsThreadPool: true)
+        } catch {
+            try? await thread.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Opens a connection driven by `threadPool` (the pool's, sized to its connections).
+    static func connect(_ configuration: PGConnectionConfiguration, threadPool: NIOThreadPool) async throws -> PGConnection {
+        let raw = try await threadPool.runIfActive { try LibPQConnection.connect(configuration) }
+        return PGConnection(raw: raw, threadPool: threadPool)
+    }
+
+    /// Runs a prepared statement (prepared on this session at first use) and returns its rows.
+    @discardableResult
+    public func query(_ statement: PGStatement, _ binds: [any PGEncodable] = []) async throws -> PGRows {
+        let query = PGQuery(statement, binds)
+        return try await run { try $0.execute(query) }
+    }
+
+    /// Runs a statement with parameters without preparing it: for statements run once.
+    @discardableResult
+    public func query(unprepared sql: String, _ binds: [any PGEncodable] = []) async throws -> PGRows {
+        let encoded = binds.map { $0.pgEncoded() }
+        return try await run { try $0.execute(sql: sql, binds: encoded) }
+    }
+
+    /// Runs a script of one or more statements without parameters; returns the last one's rows.
+    @discardableResult
+    public func execute(script: String) async throws -> PGRows {
+        try await run { try $0.execute(script: script) }
+    }
+
+    /// Runs `queries` as one transaction in one network round trip (libpq pipeline mode).
+    ///
+    /// All or nothing: when a statement fails, the whole transaction is rolled back and the
+    /// statement's own error is thrown (``PGError`` with its SQLSTATE).
+    public func pipeline(_ queries: [PGQuery]) async throws -> [PGRows] {
+        try await run { try $0.pipeline(queries) }
+    }
+
+    /// Closes the session now. Pooled connections are closed by their pool.
+    public func close() async {
+        _ = try? await run { $0.markClosed() }
+        if ownsThreadPool { try? await threadPool.shutdownGracefully() }
+    }
+
+    /// Whether the session broke; such a connection is discarded by its pool.
+    var isBroken: Bool { lock.withLock { raw.isBroken } }
+
+    /// The transaction state after the last call (read under the lock: no libpq call).
+    var transactionStatus: PGTransactionStatus { lock.withLock { raw.transactionStatus } }
+
+    /// One hop to the connection threads with the connection locked.
+    func run<T: Sendable>(_ body: @escaping @Sendable (LibPQConnection) throws -> T) async throws -> T {
+        do {
+            return try await threadPool.runIfActive { [raw, lock] in
+                try lock.withLock { try body(raw) }
+            }
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw ConnectionPoolError.closed
+        }
+    }
+}

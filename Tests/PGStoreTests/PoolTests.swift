@@ -1,0 +1,149 @@
+import Foundation
+import PGStore
+import Testing
+
+@Suite("Connection pool against a real server")
+struct PoolTests {
+    static let backend = PGStatement("SELECT pg_backend_pid() AS pid")
+
+    @Test func moreLeasesThanConnectionsAllComplete() async throws {
+        try await withPool(TestDatabase.pool(maxConnections: 3, acquireTimeout: .seconds(10))) { pool in
+            let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
+                for _ in 0..<60 {
+                    group.addTask {
+                        try await pool.withConnection { connection in
+                            try await connection.query(unprepared: "SELECT pg_sleep(0.005)")
+                            return try await connection.query(Self.backend)[0].decode(Int32.self, column: "pid")
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int32]()) { $0.append($1) }
+            }
+            #expect(pids.count == 60)
+            #expect(Set(pids).count <= 3)
+            #expect(pool.statistics.open <= 3)
+            #expect(pool.statistics.leased == 0)
+        }
+    }
+
+    @Test func acquireBoundFiresWhenEveryConnectionIsHeld() async throws {
+        try await withPool(TestDatabase.pool(maxConnections: 1, acquireTimeout: .milliseconds(200))) { pool in
+            let holding = Task {
+                try await pool.withConnection { connection in
+                    try await connection.query(unprepared: "SELECT pg_sleep(1.5)")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(150))  // let it take the only connection
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = await #expect(throws: ConnectionPoolError.self) {
+                try await pool.withConnection { _ in }
+            }
+            let waited = clock.now - start
+            #expect(error == .acquireTimeout(waited: .milliseconds(200)))
+            #expect(waited >= .milliseconds(180))
+            #expect(waited < .milliseconds(1000))
+            _ = try await holding.value
+            // Free again: the pool recovers by itself.
+            try await pool.withConnection { connection in _ = try await connection.query(Self.backend) }
+        }
+    }
+
+    @Test func killedConnectionIsReplaced() async throws {
+        try await withPool(TestDatabase.pool(maxConnections: 1)) { pool in
+            let pid = try await pool.withConnection { try await $0.query(Self.backend)[0].decode(Int32.self, column: "pid") }
+            let admin = try await PGConnection.connect(TestDatabase.admin)
+            let killed = try await admin.query(unprepared: "SELECT pg_terminate_backend($1::int) AS ok", [Int(pid)])
+            #expect(try killed[0].decode(Bool.self, column: "ok"))
+            await admin.close()
+            try await Task.sleep(for: .milliseconds(100))  // the server sends its FATAL, then closes
+            let next = try await pool.withConnection { try await $0.query(Self.backend)[0].decode(Int32.self, column: "pid") }
+            #expect(next != pid)
+        }
+    }
+
+    @Test func connectionReturnedMidTransactionIsRolledBack() async throws {
+        try await withPool(TestDatabase.pool(TestDatabase.owner, maxConnections: 1)) { pool in
+            try await pool.withConnection { connection in
+                try await connection.execute(script: "CREATE TEMP TABLE IF NOT EXISTS t (v int)")
+                try await connection.execute(script: "BEGIN")
+                try await connection.query(unprepared: "INSERT INTO t VALUES (1)")
+                // Returned without COMMIT.
+            }
+            let count = try await pool.withConnection { connection in
+                try await connection.query(unprepared: "SELECT count(*) AS n FROM t")[0].decode(Int.self, column: "n")
+            }
+            #expect(count == 0)
+        }
+    }
+
+    @Test func withTransactionCommitsOrRollsBack() async throws {
+        try await withPool(TestDatabase.pool(TestDatabase.owner, maxConnections: 1)) { pool in
+            try await pool.withConnection { try await $0.execute(script: "CREATE TEMP TABLE IF NOT EXISTS tx (v int)") }
+            try await pool.withTransaction { try await $0.query(unprepared: "INSERT INTO tx VALUES (1)") }
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await pool.withTransaction { connection in
+                    try await connection.query(unprepared: "INSERT INTO tx VALUES (2)")
+                    throw Boom()
+                }
+            }
+            let values = try await pool.withConnection { connection in
+                try await connection.query(unprepared: "SELECT v FROM tx").map { try $0.decode(Int.self, at: 0) }
+            }
+            #expect(values == [1])
+        }
+    }
+
+    @Test func closedPoolRefusesLeases() async throws {
+        let pool = TestDatabase.pool()
+        try await pool.withConnection { _ = try await $0.query(Self.backend) }
+        await pool.close()
+        await #expect(throws: ConnectionPoolError.closed) { try await pool.withConnection { _ in } }
+    }
+
+    @Test func unreachableServerFailsFastWithTheConnectError() async throws {
+        let nowhere = PGConnectionConfiguration(url: "postgresql:///contacts?host=/nonexistent-socket-dir&user=x")
+        try await withPool(TestDatabase.pool(nowhere, maxConnections: 2)) { pool in
+            let start = ContinuousClock.now
+            let first = await #expect(throws: PGError.self) { try await pool.withConnection { _ in } }
+            #expect(first?.kind == .connectionFailed)
+            // During the backoff, callers get the same error at once rather than hammering the server.
+            let second = await #expect(throws: PGError.self) { try await pool.withConnection { _ in } }
+            #expect(second?.kind == .connectionFailed)
+            #expect(ContinuousClock.now - start < .seconds(1))
+        }
+    }
+}
+
+@Suite("Pool survives a server restart", .serialized)
+struct PoolRestartTests {
+    @Test func serverRestartIsSurvivedWithoutRestartingThePool() async throws {
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("pg-restart-\(UUID().uuidString.prefix(8))")
+        let server = try EmbeddedPostgres(directory: directory)
+        try await server.initializeIfNeeded()
+        try await server.start(settings: ["fsync": "off"])
+        do {
+            try await restartUnderPool(server)
+        } catch {
+            try? await server.stop()
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+        try await server.stop()
+        #expect(await !server.isRunning())
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func restartUnderPool(_ server: EmbeddedPostgres) async throws {
+        try await withPool(TestDatabase.pool(.init(url: server.url()), maxConnections: 2)) { pool in
+            let statement = PGStatement("SELECT pg_backend_pid() AS pid")
+            let before = try await pool.withConnection { try await $0.query(statement)[0].decode(Int32.self, column: "pid") }
+            try await server.restart()
+            try await Task.sleep(for: .milliseconds(100))
+            let after = try await pool.withConnection { try await $0.query(statement)[0].decode(Int32.self, column: "pid") }
+            #expect(after != before)
+            #expect(pool.statistics.open <= 2)
+        }
+    }
+}

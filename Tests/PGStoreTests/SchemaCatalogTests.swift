@@ -1,0 +1,49 @@
+import PGStore
+import Testing
+
+@Suite("The schema stays distributable by tenant")
+struct SchemaCatalogTests {
+    static let tenantTables = ["contacts", "tags", "contact_tags"]
+
+    @Test func everyKeyOfATenantTableStartsWithTenantID() async throws {
+        try await TestDatabase.migrated()
+        let connection = try await PGConnection.connect(TestDatabase.owner)
+        defer { Task { await connection.close() } }
+        let rows = try await connection.query(
+            unprepared: """
+                SELECT c.conrelid::regclass::text AS tbl, c.conname, c.contype,
+                       (SELECT attname FROM pg_attribute WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) AS first_column,
+                       CASE WHEN c.contype = 'f' THEN
+                           (SELECT attname FROM pg_attribute WHERE attrelid = c.confrelid AND attnum = c.confkey[1])
+                       END AS first_referenced
+                FROM pg_constraint c
+                WHERE c.conrelid::regclass::text = ANY($1) AND c.contype IN ('p', 'u', 'f')
+                """, [Self.tenantTables])
+        var tablesWithPrimaryKey = Set<String>()
+        for row in rows {
+            let table = try row.decode(String.self, column: "tbl")
+            let name = try row.decode(String.self, column: "conname")
+            #expect(try row.decode(String.self, column: "first_column") == "tenant_id", "\(table).\(name)")
+            if try row.decode(String.self, column: "contype") == "f" {
+                let referenced = try row.decode(String?.self, column: "first_referenced")
+                #expect(referenced == "tenant_id" || referenced == "id", "\(table).\(name) references \(referenced ?? "?")")
+            }
+            if try row.decode(String.self, column: "contype") == "p" { tablesWithPrimaryKey.insert(table) }
+        }
+        #expect(tablesWithPrimaryKey == Set(Self.tenantTables))
+    }
+
+    @Test func rowLevelSecurityIsEnabledAndForced() async throws {
+        try await TestDatabase.migrated()
+        let connection = try await PGConnection.connect(TestDatabase.owner)
+        defer { Task { await connection.close() } }
+        let rows = try await connection.query(
+            unprepared: "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1)",
+            [Self.tenantTables])
+        #expect(rows.count == Self.tenantTables.count)
+        for row in rows {
+            #expect(try row.decode(Bool.self, column: "relrowsecurity"))
+            #expect(try row.decode(Bool.self, column: "relforcerowsecurity"))
+        }
+    }
+}
