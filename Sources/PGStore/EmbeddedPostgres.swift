@@ -96,6 +96,15 @@ public struct EmbeddedPostgres: Sendable {
         (try? run("pg_ctl", ["-D", dataDirectory.path, "status"], quiet: true)) != nil
     }
 
+    /// Whether the server's OS user can reach `directory` (when running as root, the cluster runs
+    /// as `postgres`, which cannot enter, say, a folder under `/root`).
+    public static func serverUserCanReach(_ directory: URL) -> Bool {
+        guard getuid() == 0 else { return true }
+        var probe = directory.standardizedFileURL
+        while !FileManager.default.fileExists(atPath: probe.path) { probe.deleteLastPathComponent() }
+        return (try? ChildProcess.run("/usr/sbin/runuser", ["-u", "postgres", "--", "test", "-x", probe.path]).status) == 0
+    }
+
     // MARK: Processes
 
     /// Runs blocking process work off the cooperative pool.

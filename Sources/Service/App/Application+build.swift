@@ -1,0 +1,29 @@
+public import Hummingbird
+public import Logging
+public import PGStore
+
+/// The router with every route and the error middleware; what the tests drive.
+public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguration) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    let reading = RequestReading(
+        authenticator: Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL),
+        bodyLimit: configuration.bodyLimit
+    )
+    HealthController(pool: pool).addRoutes(to: router)
+    ContactsController(reading: reading, store: ContactStore(pool: pool)).addRoutes(to: router)
+    return router
+}
+
+/// The HTTP application; the pool runs as one of its services, so it is closed on graceful
+/// shutdown after the server has finished its in-flight requests.
+public func buildApplication(
+    pool: ConnectionPool, configuration: ServiceConfiguration, logger: Logger
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(pool: pool, configuration: configuration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "contacts"),
+        services: [pool],
+        logger: logger
+    )
+}

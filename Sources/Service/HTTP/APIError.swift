@@ -1,0 +1,81 @@
+public import Hummingbird
+import NIOCore
+
+/// An error the API answers with: status, a stable `code`, a human `message`, and for validation
+/// the `errors` by field. Renders itself as the contract's JSON error body.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var fieldErrors: FieldErrors?
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, fieldErrors: FieldErrors? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fieldErrors = fieldErrors
+    }
+
+    public static let unauthenticated: APIError = {
+        var error = APIError(.unauthorized, code: "unauthenticated", message: "Unauthenticated.")
+        error.headers[.wwwAuthenticate] = "Bearer"
+        return error
+    }()
+    public static let noWorkspace = APIError(
+        .unprocessableContent, code: "no_workspace", message: "No workspace configured for this account.")
+    public static let notFound = APIError(.notFound, code: "not_found", message: "Not found.")
+    public static let unsupportedMediaType = APIError(
+        .unsupportedMediaType, code: "unsupported_media_type", message: "The body must be JSON (Content-Type: application/json).")
+    public static func bodyTooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", message: "The body is larger than \(limit) bytes.")
+    }
+    public static func invalidJSON(_ detail: String) -> APIError {
+        APIError(.badRequest, code: "invalid_json", message: "The body is not valid JSON: \(detail).")
+    }
+    public static let notAnObject = APIError(.badRequest, code: "invalid_json", message: "The body must be a JSON object.")
+    public static func validation(_ errors: FieldErrors) -> APIError {
+        APIError(.unprocessableContent, code: "validation_failed", message: "The given data was invalid.", fieldErrors: errors)
+    }
+    public static func unavailable(_ message: String) -> APIError {
+        var error = APIError(.serviceUnavailable, code: "unavailable", message: message)
+        error.headers[.retryAfter] = "1"
+        return error
+    }
+    public static let internalError = APIError(
+        .internalServerError, code: "internal_error", message: "Internal server error.")
+
+    /// The JSON body.
+    public var body: [UInt8] {
+        var writer = JSONWriter(capacity: 128)
+        writer.beginObject()
+        writer.field("message", message)
+        writer.field("code", code)
+        if let fieldErrors {
+            writer.key("errors")
+            writer.beginObject()
+            for (field, messages) in fieldErrors.entries {
+                writer.key(field)
+                writer.beginArray()
+                for message in messages { writer.string(message) }
+                writer.endArray()
+            }
+            writer.endObject()
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONResponse.make(status: status, bytes: body, headers: headers)
+    }
+}
+
+/// JSON responses from bytes already encoded.
+public enum JSONResponse {
+    public static func make(status: HTTPResponse.Status, bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,55 @@
+public import Hummingbird
+import Logging
+import NIOCore
+import PGStore
+
+/// Turns every error into the contract's JSON error body, so no route can leak a plain-text or
+/// empty error: Hummingbird's own (404, 413), the database's (503 when it is unreachable or the
+/// pool is exhausted), and anything unexpected (500, logged, nothing internal in the body).
+public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = Self.apiError(for: error)
+            if apiError.status == .internalServerError {
+                context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            } else if apiError.status == .serviceUnavailable {
+                context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            }
+            return JSONResponse.make(status: apiError.status, bytes: apiError.body, headers: apiError.headers)
+        }
+    }
+
+    static func apiError(for error: any Error) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as ConnectionPoolError:
+            switch error {
+            case .acquireTimeout: return .unavailable("The database is busy; retry shortly.")
+            case .closed: return .unavailable("The service is shutting down.")
+            }
+        case let error as PGError where error.isConnectionError:
+            return .unavailable("The database is unreachable; retry shortly.")
+        case let error as PGError where error.sqlState == .queryCanceled:
+            return .unavailable("The database took too long; retry shortly.")
+        case is NIOTooManyBytesError:
+            return .bodyTooLarge(limit: 0)
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound: return .notFound
+            case .contentTooLarge: return APIError(.contentTooLarge, code: "body_too_large", message: "The body is too large.")
+            case .methodNotAllowed: return APIError(.methodNotAllowed, code: "method_not_allowed", message: "Method not allowed.")
+            default:
+                return APIError(error.status, code: "http_error", message: error.body ?? error.status.reasonPhrase)
+            }
+        case let error as any HTTPResponseError:
+            return APIError(error.status, code: "http_error", message: error.status.reasonPhrase)
+        default:
+            return .internalError
+        }
+    }
+}

@@ -1,0 +1,91 @@
+/// A create-contact body after validation: every field normalized, ready to write.
+public struct ContactInput: Sendable, Equatable {
+    /// E.164.
+    public var phone: String
+    public var name: String?
+    public var email: String?
+    /// Trimmed, de-duplicated, in the order given.
+    public var tags: [String]
+    /// The metadata object's JSON text as the client sent it (`{}` when absent or null).
+    public var metadataJSON: String
+
+    public static let maximumNameLength = 255
+
+    /// Validates a parsed body; `text` is the body it was parsed from (for metadata's raw text).
+    /// Collects every invalid field, not just the first.
+    public static func validate(_ body: JSONValue, text: String) -> Result<ContactInput, FieldErrors> {
+        var errors = FieldErrors()
+        let phone = validatePhone(body["phone"]?.value, errors: &errors)
+        let name = validateName(body["name"]?.value, errors: &errors)
+        let email = validateEmail(body["email"]?.value, errors: &errors)
+        let tags = body["tags"].map { TagList.parse($0.value, errors: &errors) } ?? []
+        var metadata: String? = "{}"
+        if let member = body["metadata"] {
+            let utf8 = text.utf8
+            let start = utf8.index(utf8.startIndex, offsetBy: member.rawRange.lowerBound)
+            let end = utf8.index(start, offsetBy: member.rawRange.count)
+            metadata = Metadata.validate(member.value, rawText: text[start..<end].utf8, errors: &errors)
+        }
+        guard errors.isEmpty, let phone, let metadata else { return .failure(errors) }
+        return .success(ContactInput(phone: phone, name: name, email: email, tags: tags, metadataJSON: metadata))
+    }
+
+    static func validatePhone(_ value: JSONValue?, errors: inout FieldErrors) -> String? {
+        guard let value, value != .null else {
+            errors.add("phone", "phone is required")
+            return nil
+        }
+        guard case .string(let text) = value else {
+            errors.add("phone", "phone must be a string")
+            return nil
+        }
+        if text.utf8.contains(0) {
+            errors.add("phone", "phone must not contain the character U+0000")
+            return nil
+        }
+        switch PhoneNumber.normalize(text) {
+        case .success(let e164): return e164
+        case .failure(let problem):
+            errors.add("phone", problem.message)
+            return nil
+        }
+    }
+
+    static func validateName(_ value: JSONValue?, errors: inout FieldErrors) -> String? {
+        guard let value, value != .null else { return nil }
+        guard case .string(let text) = value else {
+            errors.add("name", "name must be a string or null")
+            return nil
+        }
+        if text.utf8.contains(0) {
+            errors.add("name", "name must not contain the character U+0000")
+            return nil
+        }
+        let trimmed = text.trimmingWhitespace()
+        if trimmed.unicodeScalars.count > maximumNameLength {
+            errors.add("name", "name is too long (at most \(maximumNameLength) characters)")
+            return nil
+        }
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    static func validateEmail(_ value: JSONValue?, errors: inout FieldErrors) -> String? {
+        guard let value, value != .null else { return nil }
+        guard case .string(let text) = value else {
+            errors.add("email", "email must be a string or null")
+            return nil
+        }
+        if text.utf8.contains(0) {
+            errors.add("email", "email must not contain the character U+0000")
+            return nil
+        }
+        let trimmed = text.trimmingWhitespace()
+        if trimmed.isEmpty { return nil }
+        switch EmailAddress.normalize(trimmed) {
+        case .success(let email): return email
+        case .failure(let problem):
+            errors.add("email", problem.message)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// Tags as the contract defines them: from a comma-separated string or an array of strings, each
+/// trimmed, empty ones dropped, duplicates dropped keeping the first, input order kept.
+public enum TagList {
+    public static let maximumTagLength = 64
+    public static let maximumCount = 100
+
+    /// Parses `value`; appends every problem to `errors` under `tags`.
+    public static func parse(_ value: JSONValue, errors: inout FieldErrors) -> [String] {
+        var raw: [String] = []
+        switch value {
+        case .null:
+            return []
+        case .string(let text):
+            raw = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        case .array(let elements):
+            for element in elements {
+                guard case .string(let text) = element else {
+                    errors.add("tags", "tags must be a string or an array of strings")
+                    return []
+                }
+                if text.contains(",") {
+                    errors.add("tags", "a tag must not contain a comma")
+                    return []
+                }
+                raw.append(text)
+            }
+        default:
+            errors.add("tags", "tags must be a string or an array of strings")
+            return []
+        }
+        var seen = Set<String>()
+        var tags: [String] = []
+        var problems = Set<String>()
+        for item in raw {
+            let tag = item.trimmingWhitespace()
+            guard !tag.isEmpty, seen.insert(tag).inserted else { continue }
+            if tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                problems.insert("a tag must not contain control characters")
+            }
+            if tag.unicodeScalars.count > maximumTagLength {
+                problems.insert("a tag is too long (at most \(maximumTagLength) characters)")
+            }
+            tags.append(tag)
+        }
+        if tags.count > maximumCount {
+            problems.insert("too many tags (at most \(maximumCount))")
+        }
+        for problem in problems.sorted() { errors.add("tags", problem) }
+        return tags
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing Unicode white space.
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        var trimmed = String.UnicodeScalarView()
+        trimmed.append(contentsOf: scalars[start...end])
+        return String(trimmed)
+    }
+}
