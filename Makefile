@@ -2,7 +2,7 @@
 # `make test` (the whole suite against a throwaway PostgreSQL). Each installs what it needs.
 SWIFT ?= swift
 
-.PHONY: deps test build
+.PHONY: deps run build release test test-deps compose-check
 
 deps:
 	@scripts/install-deps.sh
@@ -10,5 +10,19 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: deps
+release: deps
+	$(SWIFT) build -c release --product contacts
+
+# The API on http://127.0.0.1:8080, on a private PostgreSQL in ./var (DATABASE_URL to use another).
+run: release
+	.build/release/contacts serve
+
+test-deps:
+	@scripts/install-deps.sh docker-compose
+
+# The deployment files must at least parse.
+compose-check: test-deps
+	docker-compose -f docker-compose.yml config -q
+
+test: test-deps compose-check
 	scripts/with-test-postgres.sh $(SWIFT) test

@@ -1,0 +1,23 @@
+# The contacts API. Build: docker build -t contacts .   (docker-compose.yml runs it with PostgreSQL)
+FROM swift:6.1-bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libpq-dev libphonenumber-dev libprotobuf-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+RUN swift build -c release --product contacts --static-swift-stdlib
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libpq5 libphonenumber8 libprotobuf32 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/.build/release/contacts /usr/local/bin/contacts
+COPY sql /app/sql
+ENV MIGRATIONS_DIR=/app/sql HOST=0.0.0.0 PORT=8080
+USER nobody
+EXPOSE 8080
+ENTRYPOINT ["contacts"]
+CMD ["serve"]

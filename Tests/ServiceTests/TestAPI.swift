@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PGStore
+import Service
+import Testing
+
+/// The service on the throwaway server `make test` started: the application role for the API
+/// (row-level security applies), the schema owner for administration.
+enum TestEnvironment {
+    static func value(_ name: String) -> String {
+        guard let value = ProcessInfo.processInfo.environment[name] else { fatalError("\(name) unset: run `make test`") }
+        return value
+    }
+
+    static var app: PGConnectionConfiguration { .init(url: value("TEST_DATABASE_URL")) }
+    static var owner: PGConnectionConfiguration { .init(url: value("TEST_DATABASE_OWNER_URL")) }
+    static var admin: PGConnectionConfiguration { .init(url: value("TEST_DATABASE_ADMIN_URL")) }
+
+    static let migration = Task {
+        let connection = try await PGConnection.connect(owner)
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sql")
+        try await Migrator(migrations: Migration.load(from: directory)).run(on: connection)
+        await connection.close()
+    }
+
+    /// Runs `body` as the schema owner (after migrating).
+    static func asOwner<T>(_ body: (AccountAdmin, PGConnection) async throws -> T) async throws -> T {
+        try await migration.value
+        let connection = try await PGConnection.connect(owner)
+        do {
+            let result = try await body(AccountAdmin(connection: connection), connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// A new account with a workspace; its token and tenant id.
+    static func tenant() async throws -> (token: String, tenant: UUID, account: UUID) {
+        let created = try await asOwner { admin, _ in try await admin.createAccount(name: "test") }
+        return (created.token, created.workspaceID!, created.accountID)
+    }
+}
+
+/// One HTTP answer, decoded for assertions.
+struct Reply {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var text: String
+
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) as? [String: Any] ?? [:]
+    }
+    var code: String? { json["code"] as? String }
+    var errors: [String: [String]] { json["errors"] as? [String: [String]] ?? [:] }
+}
+
+/// The router (or a live server) on a pool of its own.
+struct TestAPI {
+    let pool: ConnectionPool
+    let configuration: ServiceConfiguration
+
+    static func with<T>(
+        tokenCacheTTL: Duration = .seconds(5), bodyLimit: Int = 256 * 1024, poolSize: Int = 8,
+        _ body: (TestAPI) async throws -> T
+    ) async throws -> T {
+        try await TestEnvironment.migration.value
+        var configuration = ServiceConfiguration()
+        configuration.tokenCacheTTL = tokenCacheTTL
+        configuration.bodyLimit = bodyLimit
+        configuration.port = 0
+        let pool = ConnectionPool(connection: TestEnvironment.app, configuration: .init(maxConnections: poolSize, acquireTimeout: .seconds(10)))
+        do {
+            let result = try await body(TestAPI(pool: pool, configuration: configuration))
+            await pool.close()
+            return result
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: String? = nil,
+        contentType: String? = "application/json", setup: TestingSetup = .router
+    ) async throws -> Reply {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if let contentType, body != nil { headers[.contentType] = contentType }
+        return try await sendHeaders(headers, method: method, uri: uri, body: body.map { ByteBuffer(string: $0) }, setup: setup)
+    }
+
+    func sendHeaders(
+        _ headers: HTTPFields, method: HTTPRequest.Method = .post, uri: String = "/api/v1/actions/create-contact",
+        body: ByteBuffer?, setup: TestingSetup = .router
+    ) async throws -> Reply {
+        let router = buildRouter(pool: pool, configuration: configuration)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await app.test(setup) { client in
+            try await client.execute(uri: uri, method: method, headers: headers, body: body) {
+                Reply(status: $0.status, headers: $0.headers, text: String(buffer: $0.body))
+            }
+        }
+    }
+
+    func create(_ body: String, token: String, path: String = "/api/v1/actions/create-contact") async throws -> Reply {
+        try await send(.post, path, token: token, body: body)
+    }
+
+    /// What the tenant's own rows say, read through row-level security.
+    func rows(tenant: UUID, _ sql: String) async throws -> PGRows {
+        try await pool.withConnection { connection in
+            try await connection.pipeline([
+                PGQuery(PGStatement("SELECT set_config('app.tenant_id', $1, true)"), [tenant.uuidString]),
+                PGQuery(PGStatement(sql)),
+            ])[1]
+        }
+    }
+}
+
+/// A JSON string literal for `text` (for building bodies by hand).
+func jsonString(_ text: String) -> String {
+    var writer = JSONWriter()
+    writer.string(text)
+    return String(decoding: writer.bytes, as: UTF8.self)
+}
