@@ -1,9 +1,18 @@
 /// PostgreSQL's text form of one-dimensional arrays of text (`{a,"b c",""}`).
 enum PGArrayLiteral {
     static func encode(_ elements: [String]) -> String {
+        encode(elements.map(Optional.some))
+    }
+
+    /// `nil` elements are written as an unquoted NULL.
+    static func encode(_ elements: [String?]) -> String {
         var out = "{"
         for (index, element) in elements.enumerated() {
             if index > 0 { out.append(",") }
+            guard let element else {
+                out.append("NULL")
+                continue
+            }
             out.append("\"")
             for scalar in element.unicodeScalars {
                 if scalar == "\"" || scalar == "\\" { out.append("\\") }

@@ -77,3 +77,19 @@ public struct PGNull: PGEncodable {
     public init() {}
     public func pgEncoded() -> String? { nil }
 }
+
+/// A one-dimensional array whose elements may be NULL (`text[]`, `uuid[]`, `jsonb[]`, `int[]`…:
+/// the statement's cast decides), in PostgreSQL's text form.
+public struct PGArray: PGEncodable {
+    public var elements: [String?]
+
+    public init(_ elements: [String?]) {
+        self.elements = elements
+    }
+
+    public init(_ elements: [some PGEncodable]) {
+        self.elements = elements.map { $0.pgEncoded() }
+    }
+
+    public func pgEncoded() -> String? { PGArrayLiteral.encode(elements) }
+}

@@ -6,12 +6,14 @@ public import PGStore
 public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguration) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    let reading = RequestReading(
-        authenticator: Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL),
-        bodyLimit: configuration.bodyLimit
-    )
+    let authenticator = Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL)
     HealthController(pool: pool).addRoutes(to: router)
-    ContactsController(reading: reading, store: ContactStore(pool: pool)).addRoutes(to: router)
+    ContactsController(
+        reading: RequestReading(authenticator: authenticator, bodyLimit: configuration.bodyLimit),
+        batchReading: RequestReading(authenticator: authenticator, bodyLimit: configuration.batchBodyLimit),
+        store: ContactStore(pool: pool),
+        cursors: PageCursors(secret: configuration.cursorSecret)
+    ).addRoutes(to: router)
     return router
 }
 

@@ -53,17 +53,22 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         writer.field("code", code)
         if let fieldErrors {
             writer.key("errors")
-            writer.beginObject()
-            for (field, messages) in fieldErrors.entries {
-                writer.key(field)
-                writer.beginArray()
-                for message in messages { writer.string(message) }
-                writer.endArray()
-            }
-            writer.endObject()
+            Self.write(fieldErrors, to: &writer)
         }
         writer.endObject()
         return writer.bytes
+    }
+
+    /// `{"field": ["message", …], …}`.
+    public static func write(_ errors: FieldErrors, to writer: inout JSONWriter) {
+        writer.beginObject()
+        for (field, messages) in errors.entries {
+            writer.key(field)
+            writer.beginArray()
+            for message in messages { writer.string(message) }
+            writer.endArray()
+        }
+        writer.endObject()
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -21,10 +21,7 @@ public struct ContactInput: Sendable, Equatable {
         let tags = body["tags"].map { TagList.parse($0.value, errors: &errors) } ?? []
         var metadata: String? = "{}"
         if let member = body["metadata"] {
-            let utf8 = text.utf8
-            let start = utf8.index(utf8.startIndex, offsetBy: member.rawRange.lowerBound)
-            let end = utf8.index(start, offsetBy: member.rawRange.count)
-            metadata = Metadata.validate(member.value, rawText: text[start..<end].utf8, errors: &errors)
+            metadata = Metadata.validate(member.value, rawText: member.raw(in: text), errors: &errors)
         }
         guard errors.isEmpty, let phone, let metadata else { return .failure(errors) }
         return .success(ContactInput(phone: phone, name: name, email: email, tags: tags, metadataJSON: metadata))

@@ -4,8 +4,8 @@ public enum TagList {
     public static let maximumTagLength = 64
     public static let maximumCount = 100
 
-    /// Parses `value`; appends every problem to `errors` under `tags`.
-    public static func parse(_ value: JSONValue, errors: inout FieldErrors) -> [String] {
+    /// Parses `value`; appends every problem to `errors` under `field`.
+    public static func parse(_ value: JSONValue, field: String = "tags", errors: inout FieldErrors) -> [String] {
         var raw: [String] = []
         switch value {
         case .null:
@@ -15,17 +15,17 @@ public enum TagList {
         case .array(let elements):
             for element in elements {
                 guard case .string(let text) = element else {
-                    errors.add("tags", "tags must be a string or an array of strings")
+                    errors.add(field, "\(field) must be a string or an array of strings")
                     return []
                 }
                 if text.contains(",") {
-                    errors.add("tags", "a tag must not contain a comma")
+                    errors.add(field, "a tag must not contain a comma")
                     return []
                 }
                 raw.append(text)
             }
         default:
-            errors.add("tags", "tags must be a string or an array of strings")
+            errors.add(field, "\(field) must be a string or an array of strings")
             return []
         }
         var seen = Set<String>()
@@ -45,7 +45,7 @@ public enum TagList {
         if tags.count > maximumCount {
             problems.insert("too many tags (at most \(maximumCount))")
         }
-        for problem in problems.sorted() { errors.add("tags", problem) }
+        for problem in problems.sorted() { errors.add(field, problem) }
         return tags
     }
 }

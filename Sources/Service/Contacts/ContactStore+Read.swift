@@ -1,0 +1,92 @@
+public import Foundation
+import PGStore
+
+/// Filters of `GET /api/v1/contacts`, already normalized.
+public struct ContactFilter: Sendable, Equatable {
+    public var phone: String?
+    public var email: String?
+    public var tag: String?
+    public var updatedSince: Date?
+    /// Rows after this id (from a cursor).
+    public var after: ULID?
+    public var limit: Int = 50
+
+    public init() {}
+}
+
+extension ContactStore {
+    public func contact(id: ULID, tenant: UUID) async throws -> Contact? {
+        try await read(ContactQueries.byID, [tenant, id.uuid], tenant: tenant).first
+    }
+
+    /// One page, in id order (ULIDs are time-ordered, so rows inserted meanwhile land after the
+    /// cursor and a walk sees every row once). Fetches one extra row to know if there is more.
+    public func list(_ filter: ContactFilter, tenant: UUID) async throws -> (contacts: [Contact], hasMore: Bool) {
+        var conditions = ["c.tenant_id = $1"]
+        var binds: [any PGEncodable] = [tenant]
+        func add(_ condition: (String) -> String, _ value: any PGEncodable) {
+            binds.append(value)
+            conditions.append(condition("$\(binds.count)"))
+        }
+        if let phone = filter.phone { add({ "c.phone = \($0)" }, phone) }
+        if let email = filter.email { add({ "c.email = \($0)" }, email) }
+        if let tag = filter.tag {
+            add({
+                """
+                EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
+                        WHERE ct.tenant_id = c.tenant_id AND ct.contact_id = c.id AND t.name = \($0))
+                """
+            }, tag)
+        }
+        if let since = filter.updatedSince { add({ "c.updated_at >= \($0)::timestamptz" }, since) }
+        if let after = filter.after { add({ "c.id > \($0)::uuid" }, after.uuid) }
+        binds.append(filter.limit + 1)
+        // One prepared statement per combination of filters: each gets a plan that uses its index.
+        let statement = PGStatement(
+            "SELECT \(ContactQueries.columns) FROM contacts c WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.id LIMIT $\(binds.count)")
+        let contacts = try await read(statement, binds, tenant: tenant)
+        return (Array(contacts.prefix(filter.limit)), contacts.count > filter.limit)
+    }
+
+    /// Deletes by phone or id (both: the contact must match both); its tag links go with it.
+    public func delete(phone: String?, id: ULID?, tenant: UUID) async throws -> ULID? {
+        var conditions = ["tenant_id = $1"]
+        var binds: [any PGEncodable] = [tenant]
+        if let phone {
+            binds.append(phone)
+            conditions.append("phone = $\(binds.count)")
+        }
+        if let id {
+            binds.append(id.uuid)
+            conditions.append("id = $\(binds.count)")
+        }
+        let statement = PGStatement("DELETE FROM contacts WHERE \(conditions.joined(separator: " AND ")) RETURNING id")
+        let results = try await pool.withConnection { connection in
+            try await connection.pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), PGQuery(statement, binds)])
+        }
+        return try results[1].first.map { ULID(uuid: try $0.decode(UUID.self, column: "id")) }
+    }
+
+    static let tagCounts = PGStatement(
+        """
+        SELECT t.name, count(ct.contact_id) AS contacts
+        FROM tags t LEFT JOIN contact_tags ct ON ct.tenant_id = t.tenant_id AND ct.tag_id = t.id
+        WHERE t.tenant_id = $1
+        GROUP BY t.id, t.name ORDER BY t.name
+        """)
+
+    /// The workspace's tags with how many contacts carry each.
+    public func tags(tenant: UUID) async throws -> [(name: String, contacts: Int)] {
+        let results = try await pool.withConnection { connection in
+            try await connection.pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), PGQuery(Self.tagCounts, [tenant])])
+        }
+        return try results[1].map { (try $0.decode(String.self, column: "name"), try $0.decode(Int.self, column: "contacts")) }
+    }
+
+    private func read(_ statement: PGStatement, _ binds: [any PGEncodable], tenant: UUID) async throws -> [Contact] {
+        let results = try await pool.withConnection { connection in
+            try await connection.pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), PGQuery(statement, binds)])
+        }
+        return try results[1].map { try ContactQueries.contact($0) }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+
+extension ContactsController {
+    /// `GET /api/v1/contacts/{id}`: 404 when it is not in the caller's workspace or not a ULID.
+    @Sendable func getContact(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenant = try await reading.tenant(of: request)
+        guard let text = context.parameters.get("id"), let id = ULID(string: text),
+            let contact = try await store.contact(id: id, tenant: tenant)
+        else { throw APIError.notFound }
+        return Self.contactResponse(contact, status: .ok, includeCreated: false)
+    }
+
+    /// `GET /api/v1/contacts?phone=&email=&tag=&updated_since=&limit=&cursor=`.
+    @Sendable func listContacts(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenant = try await reading.tenant(of: request)
+        let filter = try ListQuery.filter(from: request.uri.queryParameters, cursors: cursors)
+        let (contacts, hasMore) = try await store.list(filter, tenant: tenant)
+        var writer = JSONWriter(capacity: 256 * max(1, contacts.count))
+        writer.beginObject()
+        writer.key("data")
+        writer.beginArray()
+        for contact in contacts { contact.write(to: &writer, includeCreated: false) }
+        writer.endArray()
+        writer.key("next_cursor")
+        writer.optionalString(hasMore ? contacts.last.map { cursors.issue(after: $0.id) } : nil)
+        writer.endObject()
+        return JSONResponse.make(status: .ok, bytes: writer.bytes)
+    }
+
+    /// `GET /api/v1/tags`: the workspace's tags with their contact counts.
+    @Sendable func listTags(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenant = try await reading.tenant(of: request)
+        let tags = try await store.tags(tenant: tenant)
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("data")
+        writer.beginArray()
+        for tag in tags {
+            writer.beginObject()
+            writer.field("name", tag.name)
+            writer.key("contacts")
+            writer.int(tag.contacts)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return JSONResponse.make(status: .ok, bytes: writer.bytes)
+    }
+}

@@ -1,0 +1,48 @@
+import Hummingbird
+
+extension ContactsController {
+    /// `POST /api/v1/actions/update-contact`: partial update by phone; 200, or 404.
+    @Sendable func updateContact(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenant = try await reading.tenant(of: request)
+        let (body, text) = try await reading.jsonObject(of: request)
+        let patch: ContactPatch
+        switch ContactPatch.validate(body, text: text) {
+        case .success(let valid): patch = valid
+        case .failure(let errors): throw APIError.validation(errors)
+        }
+        let contact = try await Self.refusedValuesAs422(context.logger) { try await store.update(patch, tenant: tenant) }
+        guard let contact else { throw APIError.notFound }
+        return Self.contactResponse(contact, status: .ok, includeCreated: false)
+    }
+
+    /// `POST /api/v1/actions/delete-contact`: by `phone` or `id`; 200, or 404.
+    @Sendable func deleteContact(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenant = try await reading.tenant(of: request)
+        let (body, _) = try await reading.jsonObject(of: request)
+        var errors = FieldErrors()
+        var phone: String?
+        var id: ULID?
+        if let member = body["phone"], member.value != .null {
+            phone = ContactInput.validatePhone(member.value, errors: &errors)
+        }
+        if let member = body["id"], member.value != .null {
+            if case .string(let text) = member.value, let ulid = ULID(string: text) {
+                id = ulid
+            } else {
+                errors.add("id", "id must be a contact id (a 26-character ULID)")
+            }
+        }
+        if errors.isEmpty, phone == nil, id == nil {
+            errors.add("phone", "give the phone or the id of the contact to delete")
+        }
+        guard errors.isEmpty else { throw APIError.validation(errors) }
+        guard let deleted = try await store.delete(phone: phone, id: id, tenant: tenant) else { throw APIError.notFound }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("deleted")
+        writer.bool(true)
+        writer.field("id", deleted.description)
+        writer.endObject()
+        return JSONResponse.make(status: .ok, bytes: writer.bytes)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import PGStore
+
+/// The query string of `GET /api/v1/contacts`, validated: bad values are a 422 naming the
+/// parameter; a cursor the server did not issue is a 400.
+enum ListQuery {
+    static func filter(from parameters: some Sequence<(key: Substring, value: Substring)>, cursors: PageCursors) throws -> ContactFilter {
+        var values: [String: String] = [:]
+        for (key, value) in parameters { values[String(key)] = String(value).removingPercentEncoding ?? String(value) }
+        var filter = ContactFilter()
+        var errors = FieldErrors()
+        if let phone = values["phone"] {
+            filter.phone = ContactInput.validatePhone(.string(phone), errors: &errors)
+        }
+        if let email = values["email"] {
+            filter.email = ContactInput.validateEmail(.string(email), errors: &errors)
+            if filter.email == nil, errors["email"] == nil { errors.add("email", "email must not be empty") }
+        }
+        if let tag = values["tag"] {
+            let trimmed = tag.trimmingWhitespace()
+            if trimmed.isEmpty || trimmed.utf8.contains(0) { errors.add("tag", "tag must be a tag name") } else { filter.tag = trimmed }
+        }
+        if let since = values["updated_since"] {
+            if let date = try? Date(pgText: since), since.contains("T") || since.contains("t") {
+                filter.updatedSince = date
+            } else {
+                errors.add("updated_since", "updated_since must be an RFC 3339 date-time, such as 2026-05-07T08:14:23+00:00")
+            }
+        }
+        if let limit = values["limit"] {
+            if let value = Int(limit), (1...200).contains(value) {
+                filter.limit = value
+            } else {
+                errors.add("limit", "limit must be an integer from 1 to 200")
+            }
+        }
+        guard errors.isEmpty else { throw APIError.validation(errors) }
+        if let cursor = values["cursor"] {
+            guard let after = cursors.read(cursor) else {
+                throw APIError(.badRequest, code: "invalid_cursor", message: "The cursor was not issued by this server.")
+            }
+            filter.after = after
+        }
+        return filter
+    }
+}
