@@ -59,6 +59,8 @@ final class LibPQConnection: @unchecked Sendable {
             PQfinish(handle)
             throw PGError(kind: .connectionFailed, message: message)
         }
+        // Notices (`NOTICE: relation … already exists, skipping`) would go to stderr: drop them.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         let connection = LibPQConnection(handle: handle)
         if !configuration.sessionSettings.isEmpty {
             let calls = configuration.sessionSettings.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), false)" }
@@ -118,6 +120,48 @@ final class LibPQConnection: @unchecked Sendable {
             PQexecPrepared(handle, statement.name, Int32(values.count), values, nil, nil, 0)
         }
         return try consume(result)
+    }
+
+    // MARK: COPY
+
+    /// Runs `COPY … FROM STDIN` and sends `data` (COPY text format) as its input; returns the
+    /// number of rows the server took.
+    func copyIn(sql: String, data: [UInt8]) throws(PGError) -> Int {
+        try checkOpen()
+        try checkNoNUL(sql)
+        guard let start = PQexec(handle, sql) else { throw connectionError() }
+        let status = PQresultStatus(start)
+        if status != PGRES_COPY_IN {
+            defer { PQclear(start) }
+            _ = try rows(from: start)
+            throw PGError(kind: .unexpectedResponse, message: "the statement is not COPY FROM STDIN")
+        }
+        PQclear(start)
+        var offset = 0
+        while offset < data.count {
+            let count = min(1 << 20, data.count - offset)
+            let sent = data.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.advanced(by: offset).withMemoryRebound(to: CChar.self, capacity: count) {
+                    PQputCopyData(handle, $0, Int32(count))
+                }
+            }
+            guard sent == 1 else { throw connectionError() }
+            offset += count
+        }
+        guard PQputCopyEnd(handle, nil) == 1 else { throw connectionError() }
+        var firstError: PGError?
+        var copied = 0
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            do throws(PGError) {
+                copied = try rows(from: result).affectedRowCount
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+        }
+        refreshStatus()
+        if let firstError { throw firstError }
+        return copied
     }
 
     // MARK: Pipeline

@@ -73,6 +73,12 @@ public final class PGConnection: Sendable {
         try await run { try $0.pipeline(queries) }
     }
 
+    /// `COPY … FROM STDIN` with `data` in COPY's text format (see ``PGCopyText``); the row count.
+    @discardableResult
+    public func copyIn(_ sql: String, data: [UInt8]) async throws -> Int {
+        try await run { try $0.copyIn(sql: sql, data: data) }
+    }
+
     /// Closes the session now. Pooled connections are closed by their pool.
     public func close() async {
         _ = try? await run { $0.markClosed() }

@@ -8,6 +8,7 @@ public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguratio
     router.add(middleware: ErrorMiddleware())
     let authenticator = Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL)
     HealthController(pool: pool).addRoutes(to: router)
+    OpenAPIController().addRoutes(to: router)
     ContactsController(
         reading: RequestReading(authenticator: authenticator, bodyLimit: configuration.bodyLimit),
         batchReading: RequestReading(authenticator: authenticator, bodyLimit: configuration.batchBodyLimit),

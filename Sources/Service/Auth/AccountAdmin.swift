@@ -58,6 +58,12 @@ public struct AccountAdmin: Sendable {
         return id
     }
 
+    /// The workspace of an account, if it has one.
+    public func workspace(of accountID: UUID) async throws -> UUID? {
+        let rows = try await connection.query(PGStatement("SELECT id FROM workspaces WHERE account_id = $1"), [accountID])
+        return try rows.first?.decode(UUID.self, column: "id")
+    }
+
     /// The first account with this name, if any (for the development bootstrap).
     public func account(named name: String) async throws -> UUID? {
         let rows = try await connection.query(

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import PGStore
+import Service
+
+/// `contacts import FILE.csv --account ID`: bulk upsert from CSV (columns phone, name, email, tags,
+/// metadata; a header row). Invalid rows are written to an error report and never stop the import.
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Import contacts from a CSV file into an account's workspace.")
+
+    @OptionGroup var database: DatabaseOptions
+    @Argument(help: "The CSV file.") var file: String
+    @Option(help: "The account whose workspace receives the contacts.") var account: String
+    @Option(help: "Where to write the error report (CSV: row,field,reason). Default: FILE.errors.csv")
+    var errors: String?
+
+    func run() async throws {
+        guard let accountID = UUID(uuidString: account) else { throw ValidationError("--account is not a uuid") }
+        let reportPath = errors ?? file + ".errors.csv"
+        let report = ErrorReport(path: reportPath)
+        let interactive = isatty(STDOUT_FILENO) == 1
+        let started = ContinuousClock.now
+        let summary = try await database.withOwnerConnection(logger: quietLogger) { connection in
+            guard let tenant = try await AccountAdmin(connection: connection).workspace(of: accountID) else {
+                throw ValidationError("account \(account) has no workspace")
+            }
+            return try await CSVImporter(connection: connection, tenant: tenant).run(
+                file: URL(fileURLWithPath: file),
+                report: { report.write($0) },
+                progress: { rows in
+                    guard interactive else { return }
+                    let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+                        + Double((ContinuousClock.now - started).components.seconds)
+                    FileHandle.standardOutput.write(Data("\r\u{1B}[K[import] \(rows) rows, \(Int(Double(rows) / max(seconds, 0.001))) rows/s".utf8))
+                })
+        }
+        report.close()
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+        print(
+            "imported \(summary.rows) rows in \(String(format: "%.2f", seconds)) s (\(Int(Double(summary.rows) / max(seconds, 0.001))) rows/s): "
+                + "\(summary.created) created, \(summary.updated) updated, \(summary.unchanged) unchanged, \(summary.invalid) invalid"
+                + (summary.invalid > 0 ? " (report: \(reportPath))" : ""))
+    }
+}
+
+/// The error report: `row,field,reason`, created on the first error only.
+final class ErrorReport: @unchecked Sendable {
+    private let path: String
+    private var handle: FileHandle?
+
+    init(path: String) {
+        self.path = path
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Called from the importer's task only (one writer), hence `@unchecked Sendable`.
+    func write(_ error: CSVImporter.RowError) {
+        if handle == nil {
+            _ = FileManager.default.createFile(atPath: path, contents: Data("row,field,reason\n".utf8))
+            handle = FileHandle(forWritingAtPath: path)
+            handle?.seekToEndOfFile()
+        }
+        let reason = "\"" + error.reason.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        handle?.write(Data("\(error.row),\(error.field),\(reason)\n".utf8))
+    }
+
+    func close() {
+        try? handle?.close()
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import PGStore
+import Service
+import Testing
+
+@Suite("contacts import: CSV through COPY")
+struct CSVImportTests {
+    func write(_ text: String) throws -> URL {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("import-\(UUID().uuidString).csv")
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    func runImport(_ file: URL, tenant: UUID, batchSize: Int = 20_000) async throws -> (CSVImporter.Summary, [CSVImporter.RowError]) {
+        try await TestEnvironment.asOwner { _, connection in
+            var errors: [CSVImporter.RowError] = []
+            let summary = try await CSVImporter(connection: connection, tenant: tenant, batchSize: batchSize).run(file: file) { errors.append($0) }
+            return (summary, errors)
+        }
+    }
+
+    @Test func importsQuotesBOMAndCRLFReportsBadRowsAndRerunsChangeNothing() async throws {
+        let (_, tenant, _) = try await TestEnvironment.tenant()
+        let csv = "\u{FEFF}name,phone,email,tags,metadata\r\n"
+            + "\"Dupont, Jean\",+33 6 12 34 56 78,jean@EXAMPLE.fr,\"vip, fr-FR\",\"{\"\"ltv\"\": 8742.00}\"\r\n"
+            + "\"Multi\r\nline\",+14155550123,,,\r\n"
+            + "Bad,0612345678,not-an-email,,\r\n"
+            + "Meta,+14155550124,,,\"{broken\"\r\n"
+            + "\r\n"
+            + "Later wins,+33612345678,,solo,\r\n"
+        let file = try write(csv)
+        let (summary, errors) = try await runImport(file, tenant: tenant, batchSize: 2)
+        #expect(summary.rows == 5)
+        #expect(summary.invalid == 2)
+        #expect(summary.created == 2)
+        #expect(errors.map(\.row) == [4, 4, 5])
+        #expect(errors.map(\.field) == ["phone", "email", "metadata"])
+        try await TestAPI.with { api in
+            let rows = try await api.rows(
+                tenant: tenant,
+                "SELECT phone, name, email, metadata::text AS metadata, updated_at::text AS updated FROM contacts ORDER BY phone")
+            #expect(try rows.map { try $0.decode(String.self, column: "phone") } == ["+14155550123", "+33612345678"])
+            #expect(try rows[0].decode(String.self, column: "name") == "Multi\r\nline")
+            #expect(try rows[1].decode(String.self, column: "name") == "Later wins")
+            let tags = try await api.rows(tenant: tenant, "SELECT t.name FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id ORDER BY ct.position")
+            #expect(try tags.map { try $0.decode(String.self, at: 0) } == ["solo"])
+
+            // The same file again: nothing changes, updated_at included.
+            let before = try rows.map { try $0.decode(String.self, column: "updated") }
+            let (again, _) = try await runImport(file, tenant: tenant)
+            #expect(again.created == 0)
+            #expect(again.updated == 0)
+            #expect(again.unchanged == 2)
+            let after = try await api.rows(tenant: tenant, "SELECT updated_at::text FROM contacts ORDER BY phone").map { try $0.decode(String.self, at: 0) }
+            #expect(after == before)
+        }
+    }
+
+    @Test func aChangedTagMovesUpdatedAt() async throws {
+        let (_, tenant, _) = try await TestEnvironment.tenant()
+        _ = try await runImport(try write("phone,tags\n+14155550123,a\n"), tenant: tenant)
+        try await TestAPI.with { api in
+            let before = try await api.rows(tenant: tenant, "SELECT updated_at::text FROM contacts")[0].decode(String.self, at: 0)
+            let (summary, _) = try await runImport(try write("phone,tags\n+14155550123,\"a, b\"\n"), tenant: tenant)
+            #expect(summary.unchanged == 1)
+            let after = try await api.rows(tenant: tenant, "SELECT updated_at::text FROM contacts")[0].decode(String.self, at: 0)
+            #expect(after > before)
+        }
+    }
+
+    @Test func aFileWithoutAPhoneColumnIsRefused() async throws {
+        let (_, tenant, _) = try await TestEnvironment.tenant()
+        await #expect(throws: CSVImporter.ImportError.self) { _ = try await runImport(try write("name,email\nx,y\n"), tenant: tenant) }
+    }
+}
