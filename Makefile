@@ -2,7 +2,7 @@
 # `make test` (the whole suite against a throwaway PostgreSQL). Each installs what it needs.
 SWIFT ?= swift
 
-.PHONY: deps run build release test test-deps compose-check
+.PHONY: deps run build release test test-deps compose-check bench bench-deps
 
 deps:
 	@scripts/install-deps.sh
@@ -26,3 +26,10 @@ compose-check: test-deps
 
 test: test-deps compose-check
 	scripts/with-test-postgres.sh $(SWIFT) test
+
+bench-deps:
+	@scripts/install-deps.sh wrk
+
+# Figures, not assertions: the service against pgbench running the same SQL, on one server.
+bench: bench-deps release
+	scripts/with-test-postgres.sh scripts/bench.sh

@@ -39,7 +39,22 @@ public final class ConnectionPool: Sendable {
                 backoffMaximum: configuration.connectBackoffMaximum
             )
         )
+        // One sweeper enforces every waiter's deadline: a timer per waiter costs more than the wait.
+        let sweeper = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.sweepInterval)
+                guard let self else { return }
+                let expired = self.state.withLock { $0.removeExpiredWaiters(now: .now) }
+                let waited = self.configuration.acquireTimeout
+                for waiter in expired { waiter.resume(throwing: ConnectionPoolError.acquireTimeout(waited: waited)) }
+            }
+        }
+        self.sweeper.withLock { $0 = sweeper }
     }
+
+    /// How often waiters' deadlines are checked: the acquire bound's precision.
+    static let sweepInterval: Duration = .milliseconds(20)
+    private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
     /// Leases a connection for the duration of `body`.
     public func withConnection<T>(
@@ -87,6 +102,7 @@ public final class ConnectionPool: Sendable {
     /// Stops handing out connections, fails waiters and closes idle connections; leased ones are
     /// closed as they come back. Then stops the threads.
     public func close() async {
+        sweeper.withLock { $0?.cancel() }
         let (idle, waiters) = state.withLock { $0.close() }
         for waiter in waiters { waiter.resume(throwing: ConnectionPoolError.closed) }
         for connection in idle { await connection.close() }
@@ -130,17 +146,9 @@ public final class ConnectionPool: Sendable {
 
     private func wait(until deadline: ContinuousClock.Instant) async throws -> PGConnection {
         let id = waiterIDs.wrappingAdd(1, ordering: .relaxed).newValue
-        let waited = configuration.acquireTimeout
-        let timer = Task { [weak self] in
-            try await Task.sleep(until: deadline)
-            if let waiter = self?.state.withLock({ $0.removeWaiter(id: id) }) {
-                waiter.resume(throwing: ConnectionPoolError.acquireTimeout(waited: waited))
-            }
-        }
-        defer { timer.cancel() }
         let connection = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: Waiter) in
-                let action = state.withLock { $0.acquire(now: .now, waiter: (id, continuation)) }
+                let action = state.withLock { $0.acquire(now: .now, waiter: (id, continuation, deadline)) }
                 switch action {
                 case .queued, .mustWait:
                     break

@@ -1,5 +1,5 @@
 import CLibPQ
-public import NIOPosix
+import NIOPosix
 import NIOConcurrencyHelpers
 
 /// A leased PostgreSQL connection: every call runs libpq on the pool's dedicated threads

@@ -36,7 +36,7 @@ struct PoolStateMachine<Connection, Waiter> {
     private(set) var idle: [(connection: Connection, since: ContinuousClock.Instant)] = []
     private(set) var leased = 0
     private(set) var opening = 0
-    private(set) var waiters: Deque<(id: Int, waiter: Waiter)> = []
+    private(set) var waiters: Deque<(id: Int, waiter: Waiter, deadline: ContinuousClock.Instant)> = []
     private(set) var closed = false
     private var failures = 0
     private var retryAt: ContinuousClock.Instant?
@@ -51,7 +51,9 @@ struct PoolStateMachine<Connection, Waiter> {
     var total: Int { idle.count + leased + opening }
 
     /// Takes an idle connection, reserves a slot to open one, or queues `waiter` when given.
-    mutating func acquire(now: ContinuousClock.Instant, waiter: (id: Int, waiter: Waiter)? = nil) -> Acquire {
+    mutating func acquire(
+        now: ContinuousClock.Instant, waiter: (id: Int, waiter: Waiter, deadline: ContinuousClock.Instant)? = nil
+    ) -> Acquire {
         if closed { return .failClosed }
         if let entry = idle.popLast() {
             leased += 1
@@ -125,6 +127,14 @@ struct PoolStateMachine<Connection, Waiter> {
     mutating func removeWaiter(id: Int) -> Waiter? {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
         return waiters.remove(at: index).waiter
+    }
+
+    /// Removes the waiters whose deadline has passed, to fail them.
+    mutating func removeExpiredWaiters(now: ContinuousClock.Instant) -> [Waiter] {
+        guard waiters.contains(where: { $0.deadline <= now }) else { return [] }
+        let expired = waiters.filter { $0.deadline <= now }.map(\.waiter)
+        waiters.removeAll { $0.deadline <= now }
+        return expired
     }
 
     /// Closes the pool: the idle connections to close and the waiters to fail.

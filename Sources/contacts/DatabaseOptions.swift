@@ -20,8 +20,13 @@ struct DatabaseOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    var appURL: String? { databaseURL ?? environment["DATABASE_URL"] }
-    var explicitOwnerURL: String? { ownerURL ?? environment["DATABASE_OWNER_URL"] }
+    var appURL: String? { nonEmpty(databaseURL ?? environment["DATABASE_URL"]) }
+    var explicitOwnerURL: String? { nonEmpty(ownerURL ?? environment["DATABASE_OWNER_URL"]) }
+
+    /// An empty variable (`DATABASE_URL=`) means unset.
+    private func nonEmpty(_ value: String?) -> String? {
+        value.flatMap { $0.isEmpty ? nil : $0 }
+    }
     var usesEmbedded: Bool { appURL == nil && explicitOwnerURL == nil }
 
     var dataDirectory: URL {

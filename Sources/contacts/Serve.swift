@@ -40,6 +40,7 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host ?? env["HOST"] ?? configuration.host
         configuration.port = port ?? env["PORT"].flatMap(Int.init) ?? configuration.port
         configuration.bodyLimit = bodyLimit ?? env["BODY_LIMIT_BYTES"].flatMap(Int.init) ?? configuration.bodyLimit
+        if let secret = env["CURSOR_SECRET"], !secret.isEmpty { configuration.cursorSecret = secret }
         if let seconds = tokenCacheSeconds ?? env["TOKEN_CACHE_SECONDS"].flatMap(Double.init) {
             configuration.tokenCacheTTL = .milliseconds(Int(seconds * 1000))
         }

@@ -17,7 +17,7 @@ struct PoolStateMachineTests {
         guard case .open = m.acquire(now: t0) else { Issue.record("expected open"); return }
         _ = m.opened("b", forWaiters: false, now: t0)
         guard case .mustWait = m.acquire(now: t0) else { Issue.record("expected mustWait"); return }
-        guard case .queued = m.acquire(now: t0, waiter: (1, "w1")) else { Issue.record("expected queued"); return }
+        guard case .queued = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1))) else { Issue.record("expected queued"); return }
         // Release hands the connection straight to the waiter.
         guard case .handOver("a", "w1") = m.release("a", reusable: true, now: t0) else { Issue.record("expected hand-over"); return }
         #expect(m.leased == 2)
@@ -28,7 +28,7 @@ struct PoolStateMachineTests {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
         _ = m.opened("a", forWaiters: false, now: t0)
-        _ = m.acquire(now: t0, waiter: (1, "w1"))
+        _ = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1)))
         guard case .openForWaiters = m.release("a", reusable: false, now: t0) else { Issue.record("expected openForWaiters"); return }
         guard case .handOver("b", "w1") = m.opened("b", forWaiters: true, now: t0) else { Issue.record("expected hand-over"); return }
         #expect(m.total == 1)
@@ -51,7 +51,7 @@ struct PoolStateMachineTests {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
         _ = m.opened("a", forWaiters: false, now: t0)
-        _ = m.acquire(now: t0, waiter: (1, "w1"))
+        _ = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1)))
         _ = m.release("a", reusable: false, now: t0)  // → open for waiters
         guard case .failWaiters(["w1"], _) = m.openFailed(.init(kind: .connectionFailed, message: "down"), now: t0) else {
             Issue.record("expected the waiter to fail"); return
@@ -62,18 +62,29 @@ struct PoolStateMachineTests {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
         _ = m.opened("a", forWaiters: false, now: t0)
-        _ = m.acquire(now: t0, waiter: (7, "w7"))
+        _ = m.acquire(now: t0, waiter: (7, "w7", t0 + .seconds(1)))
         #expect(m.removeWaiter(id: 7) == "w7")
         #expect(m.removeWaiter(id: 7) == nil)
         guard case .none = m.release("a", reusable: true, now: t0) else { Issue.record("expected idle"); return }
         #expect(m.idle.count == 1)
     }
 
+    @Test func expiredWaitersAreRemovedByDeadline() {
+        var m = machine(max: 1)
+        _ = m.acquire(now: t0)
+        _ = m.opened("a", forWaiters: false, now: t0)
+        _ = m.acquire(now: t0, waiter: (1, "early", t0 + .milliseconds(100)))
+        _ = m.acquire(now: t0, waiter: (2, "late", t0 + .milliseconds(300)))
+        #expect(m.removeExpiredWaiters(now: t0 + .milliseconds(50)).isEmpty)
+        #expect(m.removeExpiredWaiters(now: t0 + .milliseconds(150)) == ["early"])
+        #expect(m.waiters.map(\.waiter) == ["late"])
+    }
+
     @Test func closeFailsWaitersAndClosesReturningConnections() {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
         _ = m.opened("a", forWaiters: false, now: t0)
-        _ = m.acquire(now: t0, waiter: (1, "w1"))
+        _ = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1)))
         let (idle, waiters) = m.close()
         #expect(idle.isEmpty)
         #expect(waiters == ["w1"])

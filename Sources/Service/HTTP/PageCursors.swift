@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// Opaque list cursors: the last id of a page, versioned and signed (HMAC-SHA256, truncated), so a
 /// cursor the server did not issue is recognised and refused (400) instead of being trusted.

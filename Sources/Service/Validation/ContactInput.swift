@@ -11,6 +11,14 @@ public struct ContactInput: Sendable, Equatable {
 
     public static let maximumNameLength = 255
 
+    public init(phone: String, name: String? = nil, email: String? = nil, tags: [String] = [], metadataJSON: String = "{}") {
+        self.phone = phone
+        self.name = name
+        self.email = email
+        self.tags = tags
+        self.metadataJSON = metadataJSON
+    }
+
     /// Validates a parsed body; `text` is the body it was parsed from (for metadata's raw text).
     /// Collects every invalid field, not just the first.
     public static func validate(_ body: JSONValue, text: String) -> Result<ContactInput, FieldErrors> {

@@ -1,0 +1,26 @@
+"""Prints make bench's table from the figures the shell script gathered."""
+import re, sys
+(service, pg_tps, pg_latency, pg_failed, idle_kb, peak_kb, t0, t1, hz, batch_rate, import_line,
+ concurrency, seconds, pool) = sys.argv[1:]
+fields = dict(kv.split("=") for kv in service.split()[1:])
+rps = float(fields["rps"]); requests = int(fields["requests"])
+pg_tps = float(pg_tps or 0)
+cpu_per_1000 = (int(t1) - int(t0)) / int(hz) / max(requests, 1) * 1000
+m = re.search(r"\((\d+) rows/s\)", import_line)
+rows = [
+    ("create-contact requests/s (wrk, c=%s, %ss, pool %s)" % (concurrency, seconds, pool), f"{rps:,.0f}"),
+    ("  p50 latency", f"{float(fields['p50_ms']):.2f} ms"),
+    ("  p99 latency", f"{float(fields['p99_ms']):.2f} ms"),
+    ("  non-2xx responses", f"{int(fields['non2xx'])} (socket errors {fields['errors']})"),
+    ("pgbench, same SQL, same pipeline, tx/s", f"{pg_tps:,.0f} (avg latency {pg_latency} ms, failed {pg_failed})"),
+    ("ratio service / pgbench", f"{rps / pg_tps:.2f}" if pg_tps else "n/a"),
+    ("service idle RSS", f"{int(idle_kb) / 1024:.1f} MB"),
+    ("service peak RSS", f"{int(peak_kb) / 1024:.1f} MB"),
+    ("service CPU seconds per 1,000 requests", f"{cpu_per_1000:.3f}"),
+    ("create-contacts (batches of 1000), contacts/s", f"{int(batch_rate):,}"),
+    ("contacts import (generated CSV), contacts/s", f"{int(m.group(1)):,}" if m else import_line),
+]
+width = max(len(k) for k, _ in rows)
+print()
+for k, v in rows:
+    print(f"{k.ljust(width)}  {v}")

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make bench: the service against the database's own ceiling, in one run, on one throwaway server.
+# Runs inside scripts/with-test-postgres.sh (TEST_DATABASE_* set). Prints a table of figures.
+# Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (20), BENCH_WARMUP (5), POOL_SIZE (8),
+#        BENCH_CSV_ROWS (1000000), BENCH_BATCHES (40).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+c=${BENCH_CONCURRENCY:-32}
+seconds=${BENCH_SECONDS:-20}
+warmup=${BENCH_WARMUP:-5}
+pool=${POOL_SIZE:-8}
+csv_rows=${BENCH_CSV_ROWS:-1000000}
+batches=${BENCH_BATCHES:-40}
+port=18080
+bin=.build/release/contacts
+work=$(mktemp -d /tmp/contacts-bench.XXXXXX)
+export DATABASE_OWNER_URL="$TEST_DATABASE_OWNER_URL" MIGRATIONS_DIR="$PWD/sql"
+
+$bin migrate >/dev/null
+account=$($bin account create --name bench)
+token=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$account")
+tenant=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["workspace_id"])' "$account")
+account_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["account_id"])' "$account")
+
+DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $port --pool-size "$pool" --log-level warning &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+idle_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$server/status)
+
+cpu_ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
+export BENCH_TOKEN="$token"
+wrk -t2 -c"$c" -d"${warmup}s" -s bench/create-contact.lua "http://127.0.0.1:$port" >/dev/null
+ticks_before=$(cpu_ticks)
+service=$(wrk -t2 -c"$c" -d"${seconds}s" --latency -s bench/create-contact.lua "http://127.0.0.1:$port" | grep '^BENCH')
+ticks_after=$(cpu_ticks)
+peak_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
+
+$bin bench-sql --tenant "$tenant" > "$work/create-contact.pgbench"
+pg_url="$TEST_DATABASE_URL"
+"$TEST_PG_BIN/pgbench" -n -M prepared -c "$c" -j 2 -T "$warmup" -D tenant="$tenant" -f "$work/create-contact.pgbench" "$pg_url" >/dev/null 2>&1
+pgbench=$("$TEST_PG_BIN/pgbench" -n -M prepared -c "$c" -j 2 -T "$seconds" -D tenant="$tenant" -f "$work/create-contact.pgbench" "$pg_url" 2>&1 || true)
+pg_tps=$(echo "$pgbench" | awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]}')
+pg_latency=$(echo "$pgbench" | awk -F'= ' '/^latency average/ {split($2, a, " "); print a[1]}')
+pg_failed=$(echo "$pgbench" | awk -F': ' '/number of failed transactions/ {split($2, a, " "); print a[1]}')
+
+# create-contacts, batches of 1000, from one client.
+batch_rate=$(python3 bench/batch.py "http://127.0.0.1:$port" "$token" "$batches")
+
+# contacts import of a generated CSV.
+python3 bench/make_csv.py "$csv_rows" > "$work/contacts.csv"
+import_line=$($bin import "$work/contacts.csv" --account "$account_id" | tail -n 1)
+
+python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
+  "$ticks_before" "$ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$import_line" "$c" "$seconds" "$pool"
