@@ -41,6 +41,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port ?? env["PORT"].flatMap(Int.init) ?? configuration.port
         configuration.bodyLimit = bodyLimit ?? env["BODY_LIMIT_BYTES"].flatMap(Int.init) ?? configuration.bodyLimit
         if let secret = env["CURSOR_SECRET"], !secret.isEmpty { configuration.cursorSecret = secret }
+        if let milliseconds = env["STATEMENT_TIMEOUT_MS"].flatMap(Int.init) { configuration.statementTimeout = .milliseconds(milliseconds) }
         if let seconds = tokenCacheSeconds ?? env["TOKEN_CACHE_SECONDS"].flatMap(Double.init) {
             configuration.tokenCacheTTL = .milliseconds(Int(seconds * 1000))
         }
@@ -78,9 +79,7 @@ struct Serve: AsyncParsableCommand {
         guard let appURL = embedded?.appURL ?? database.appURL else {
             throw ValidationError("set DATABASE_URL (the application role) to serve")
         }
-        var connection = PGConnectionConfiguration(url: appURL)
-        connection.applicationName = "contacts"
-        let pool = ConnectionPool(connection: connection, configuration: configuration.pool, logger: logger)
+        let pool = ConnectionPool(connection: configuration.database(url: appURL), configuration: configuration.pool, logger: logger)
         do {
             try await DatabaseRoleCheck.verify(pool)
         } catch {

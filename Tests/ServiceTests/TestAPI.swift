@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import PGStore
 import Service
@@ -75,7 +76,9 @@ struct TestAPI {
         configuration.tokenCacheTTL = tokenCacheTTL
         configuration.bodyLimit = bodyLimit
         configuration.port = 0
-        let pool = ConnectionPool(connection: TestEnvironment.app, configuration: .init(maxConnections: poolSize, acquireTimeout: .seconds(10)))
+        let pool = ConnectionPool(
+            connection: configuration.database(url: TestEnvironment.value("TEST_DATABASE_URL")),
+            configuration: .init(maxConnections: poolSize, acquireTimeout: .seconds(10)))
         do {
             let result = try await body(TestAPI(pool: pool, configuration: configuration))
             await pool.close()
@@ -98,10 +101,10 @@ struct TestAPI {
 
     func sendHeaders(
         _ headers: HTTPFields, method: HTTPRequest.Method = .post, uri: String = "/api/v1/actions/create-contact",
-        body: ByteBuffer?, setup: TestingSetup = .router
+        body: ByteBuffer?, setup: TestingSetup = .router, logger: Logger? = nil
     ) async throws -> Reply {
         let router = buildRouter(pool: pool, configuration: configuration)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
         return try await app.test(setup) { client in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) {
                 Reply(status: $0.status, headers: $0.headers, text: String(buffer: $0.body))

@@ -4,11 +4,15 @@ public import PGStore
 
 /// The router with every route and the error middleware; what the tests drive.
 public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguration) -> Router<AppRequestContext> {
+    Observability.bootstrap()
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     let authenticator = Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL)
     HealthController(pool: pool).addRoutes(to: router)
     OpenAPIController().addRoutes(to: router)
+    MetricsController(pool: pool).addRoutes(to: router)
     ContactsController(
         reading: RequestReading(authenticator: authenticator, bodyLimit: configuration.bodyLimit),
         batchReading: RequestReading(authenticator: authenticator, bodyLimit: configuration.batchBodyLimit),

@@ -14,8 +14,21 @@ public struct ServiceConfiguration: Sendable {
     public var cursorSecret = "contacts-development-cursor-secret"
     /// How long a token's resolution is cached: a revoked token works at most this long. Default 5 s.
     public var tokenCacheTTL: Duration = .seconds(5)
+    /// No statement runs longer than this (PostgreSQL's `statement_timeout`). Default 5 s.
+    public var statementTimeout: Duration = .seconds(5)
     /// Connection pool size and acquire bound (503 past it).
     public var pool = ConnectionPoolConfiguration()
 
     public init() {}
+}
+
+extension ServiceConfiguration {
+    /// The database connection settings for the service: its name in `pg_stat_activity`, and the
+    /// statement and idle-in-transaction timeouts, so no query and no forgotten transaction lasts.
+    public func database(url: String) -> PGConnectionConfiguration {
+        var connection = PGConnectionConfiguration(url: url)
+        connection.applicationName = "contacts"
+        let milliseconds = String(statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000)
+        return connection.setting("statement_timeout", milliseconds).setting("idle_in_transaction_session_timeout", "60000")
+    }
 }

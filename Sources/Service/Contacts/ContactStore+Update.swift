@@ -98,7 +98,7 @@ extension ContactStore {
                 PGQuery(Self.editLinks, [tenant, patch.phone, patch.tags != nil, patch.tags ?? [], patch.addTags, patch.removeTags]))
         }
         queries.append(PGQuery(ContactQueries.byPhone, [tenant, patch.phone]))
-        let results = try await pool.withConnection { try await $0.pipeline(queries) }
+        let results = try await pipeline(queries)
         guard results[1].affectedRowCount == 1, let row = results.last?.first else { return nil }
         return try ContactQueries.contact(row)
     }

@@ -68,11 +68,23 @@ public struct ContactStore: Sendable {
         return queries
     }
 
+    /// Runs a pipeline, again (up to 3 times in all) when it failed on a deadlock or a
+    /// serialization failure: the whole transaction was rolled back, so running it again is safe.
+    func pipeline(_ queries: [PGQuery]) async throws -> [PGRows] {
+        var attempt = 1
+        while true {
+            do {
+                return try await pool.withConnection { try await $0.pipeline(queries) }
+            } catch let error as PGError where error.sqlState?.isTransient == true && attempt < 3 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(5 * attempt))
+            }
+        }
+    }
+
     /// Creates or replaces the contact with `input.phone` in `tenant`.
     public func upsert(_ input: ContactInput, tenant: UUID) async throws -> Contact {
-        let results = try await pool.withConnection { connection in
-            try await connection.pipeline(Self.upsertQueries(input, tenant: tenant, newID: ULID()))
-        }
+        let results = try await pipeline(Self.upsertQueries(input, tenant: tenant, newID: ULID()))
         guard let row = results[1].first else {
             throw PGError(kind: .unexpectedResponse, message: "the upsert returned no row")
         }

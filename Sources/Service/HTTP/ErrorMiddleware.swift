@@ -13,6 +13,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
+            if let error = error as? PGError {
+                Observability.recordDatabaseError(sqlStateClass: error.sqlState.map { String($0.rawValue.prefix(2)) } ?? "connection")
+            }
             let apiError = Self.apiError(for: error)
             if apiError.status == .internalServerError {
                 context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])

@@ -1,0 +1,32 @@
+public import Hummingbird
+public import PGStore
+import Prometheus
+
+/// `GET /metrics`: Prometheus text format.
+public struct MetricsController: Sendable {
+    let pool: ConnectionPool
+
+    public init(pool: ConnectionPool) {
+        self.pool = pool
+    }
+
+    public func addRoutes(to router: Router<AppRequestContext>) {
+        let registry = Observability.registry
+        let open = registry.makeGauge(name: "db_pool_connections", labels: [("state", "open")])
+        let leased = registry.makeGauge(name: "db_pool_connections", labels: [("state", "in_use")])
+        let waiting = registry.makeGauge(name: "db_pool_waiting_requests")
+        let size = registry.makeGauge(name: "db_pool_max_connections")
+        router.get("/metrics") { _, _ in
+            let statistics = pool.statistics
+            open.set(Double(statistics.open))
+            leased.set(Double(statistics.leased))
+            waiting.set(Double(statistics.waiting))
+            size.set(Double(pool.configuration.maxConnections))
+            var bytes: [UInt8] = []
+            registry.emit(into: &bytes)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+}
