@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PGStore
+import Service
 
 /// The development database: a private PostgreSQL in the data folder, with the schema owner and
 /// application roles and the `contacts` database created on first start.
@@ -29,31 +30,8 @@ struct EmbeddedDatabase {
             startedHere = true
         }
         let database = EmbeddedDatabase(server: server, startedHere: startedHere)
-        try await database.createRolesAndDatabase()
+        try await DatabaseBootstrap.createRolesAndDatabase(superuser: PGConnectionConfiguration(url: server.url()))
         return database
-    }
-
-    private func createRolesAndDatabase() async throws {
-        let admin = try await PGConnection.connect(PGConnectionConfiguration(url: server.url()))
-        defer { Task { await admin.close() } }
-        try await admin.execute(
-            script: """
-                DO $$
-                BEGIN
-                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'contacts_owner') THEN
-                        CREATE ROLE contacts_owner LOGIN CREATEROLE;
-                    END IF;
-                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'contacts_app') THEN
-                        CREATE ROLE contacts_app LOGIN;
-                    END IF;
-                END
-                $$;
-                ALTER ROLE contacts_app LOGIN NOSUPERUSER NOBYPASSRLS;
-                """)
-        let exists = try await admin.query(unprepared: "SELECT 1 FROM pg_database WHERE datname = 'contacts'")
-        if exists.isEmpty {
-            try await admin.execute(script: "CREATE DATABASE contacts OWNER contacts_owner")
-        }
     }
 
     func stopIfStartedHere() async throws {

@@ -69,16 +69,17 @@ struct TestAPI {
 
     static func with<T>(
         tokenCacheTTL: Duration = .seconds(5), bodyLimit: Int = 256 * 1024, poolSize: Int = 8,
+        acquireTimeout: Duration = .seconds(10), databaseURL: String? = nil, applicationName: String? = nil,
         _ body: (TestAPI) async throws -> T
     ) async throws -> T {
-        try await TestEnvironment.migration.value
+        if databaseURL == nil { try await TestEnvironment.migration.value }
         var configuration = ServiceConfiguration()
         configuration.tokenCacheTTL = tokenCacheTTL
         configuration.bodyLimit = bodyLimit
         configuration.port = 0
-        let pool = ConnectionPool(
-            connection: configuration.database(url: TestEnvironment.value("TEST_DATABASE_URL")),
-            configuration: .init(maxConnections: poolSize, acquireTimeout: .seconds(10)))
+        var connection = configuration.database(url: databaseURL ?? TestEnvironment.value("TEST_DATABASE_URL"))
+        if let applicationName { connection = connection.with("application_name", applicationName) }
+        let pool = ConnectionPool(connection: connection, configuration: .init(maxConnections: poolSize, acquireTimeout: acquireTimeout))
         do {
             let result = try await body(TestAPI(pool: pool, configuration: configuration))
             await pool.close()
