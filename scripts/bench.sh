@@ -22,7 +22,7 @@ token=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$
 tenant=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["workspace_id"])' "$account")
 account_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["account_id"])' "$account")
 
-DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $port --pool-size "$pool" --log-level warning &
+DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $port --pool-size "$pool" --rate-limit 0 --log-level warning &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

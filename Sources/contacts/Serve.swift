@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (env BODY_LIMIT_BYTES). Default 262144")
     var bodyLimit: Int?
 
+    @Option(help: "Requests per second per workspace, 0 for none (env RATE_LIMIT_PER_SECOND). Default: 100, none on the embedded database")
+    var rateLimit: Double?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL). Default info")
     var logLevel: String?
 
@@ -51,6 +54,8 @@ struct Serve: AsyncParsableCommand {
         )
 
         let embedded = try await database.openEmbedded(logger: logger)
+        let rate = rateLimit ?? env["RATE_LIMIT_PER_SECOND"].flatMap(Double.init) ?? (embedded == nil ? 100 : 0)
+        configuration.rateLimit = RateLimiter.Configuration(rate: rate, burst: env["RATE_LIMIT_BURST"].flatMap(Double.init))
         do {
             try await serve(configuration: configuration, embedded: embedded, logger: logger)
         } catch {

@@ -66,10 +66,20 @@ struct Reply {
 struct TestAPI {
     let pool: ConnectionPool
     let configuration: ServiceConfiguration
+    /// Built once, so state kept by the routes (rate-limit buckets, the token cache) lasts.
+    private let built: BuiltRouter
+    var router: Router<AppRequestContext> { built.router }
+
+    init(pool: ConnectionPool, configuration: ServiceConfiguration) {
+        self.pool = pool
+        self.configuration = configuration
+        self.built = BuiltRouter(router: buildRouter(pool: pool, configuration: configuration))
+    }
 
     static func with<T>(
         tokenCacheTTL: Duration = .seconds(5), bodyLimit: Int = 256 * 1024, poolSize: Int = 8,
         acquireTimeout: Duration = .seconds(10), databaseURL: String? = nil, applicationName: String? = nil,
+        rateLimit: RateLimiter.Configuration = .off,
         _ body: (TestAPI) async throws -> T
     ) async throws -> T {
         if databaseURL == nil { try await TestEnvironment.migration.value }
@@ -77,6 +87,7 @@ struct TestAPI {
         configuration.tokenCacheTTL = tokenCacheTTL
         configuration.bodyLimit = bodyLimit
         configuration.port = 0
+        configuration.rateLimit = rateLimit
         var connection = configuration.database(url: databaseURL ?? TestEnvironment.value("TEST_DATABASE_URL"))
         if let applicationName { connection = connection.with("application_name", applicationName) }
         let pool = ConnectionPool(connection: connection, configuration: .init(maxConnections: poolSize, acquireTimeout: acquireTimeout))
@@ -104,7 +115,6 @@ struct TestAPI {
         _ headers: HTTPFields, method: HTTPRequest.Method = .post, uri: String = "/api/v1/actions/create-contact",
         body: ByteBuffer?, setup: TestingSetup = .router, logger: Logger? = nil
     ) async throws -> Reply {
-        let router = buildRouter(pool: pool, configuration: configuration)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
         return try await app.test(setup) { client in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) {
@@ -133,4 +143,11 @@ func jsonString(_ text: String) -> String {
     var writer = JSONWriter()
     writer.string(text)
     return String(decoding: writer.bytes, as: UTF8.self)
+}
+
+/// The router is only read once built (each test Application builds its responder from it),
+/// hence `@unchecked Sendable`.
+final class BuiltRouter: @unchecked Sendable {
+    let router: Router<AppRequestContext>
+    init(router: Router<AppRequestContext>) { self.router = router }
 }

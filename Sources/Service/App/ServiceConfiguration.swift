@@ -16,6 +16,16 @@ public struct ServiceConfiguration: Sendable {
     public var tokenCacheTTL: Duration = .seconds(5)
     /// No statement runs longer than this (PostgreSQL's `statement_timeout`). Default 5 s.
     public var statementTimeout: Duration = .seconds(5)
+    /// Requests per second per workspace (token bucket); `.off` by default here, and in the
+    /// embedded development mode; `contacts serve` on a real database turns it on (100/s, burst 200).
+    public var rateLimit = RateLimiter.Configuration.off
+    /// Most HTTP connections open at once; more wait in the kernel's backlog. Default 1,024.
+    public var maxHTTPConnections = 1024
+    /// An HTTP connection with no traffic for this long is closed. Default 30 s.
+    public var idleTimeout: Duration = .seconds(30)
+    /// A request whose head, or whose body, takes longer than this to arrive is dropped (slow
+    /// clients holding connections). Default 10 s.
+    public var requestReadTimeout: Duration = .seconds(10)
     /// Connection pool size and acquire bound (503 past it).
     public var pool = ConnectionPoolConfiguration()
 

@@ -1,3 +1,4 @@
+import HTTPTypes
 public import Hummingbird
 import NIOCore
 
@@ -40,6 +41,13 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static func unavailable(_ message: String) -> APIError {
         var error = APIError(.serviceUnavailable, code: "unavailable", message: message)
         error.headers[.retryAfter] = "1"
+        return error
+    }
+    public static func rateLimited(_ decision: RateLimiter.Decision) -> APIError {
+        var error = APIError(.tooManyRequests, code: "rate_limited", message: "Too many requests for this workspace; retry later.")
+        error.headers[.retryAfter] = String(decision.retryAfter)
+        error.headers[HTTPField.Name("RateLimit-Limit")!] = String(decision.limit)
+        error.headers[HTTPField.Name("RateLimit-Remaining")!] = String(decision.remaining)
         return error
     }
     public static let internalError = APIError(

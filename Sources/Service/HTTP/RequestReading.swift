@@ -8,10 +8,12 @@ public struct RequestReading: Sendable {
     let authenticator: Authenticator
     /// Bodies larger than this are refused with 413 before they are read whole.
     let bodyLimit: Int
+    let rateLimiter: RateLimiter
 
-    public init(authenticator: Authenticator, bodyLimit: Int) {
+    public init(authenticator: Authenticator, bodyLimit: Int, rateLimiter: RateLimiter = RateLimiter(.off)) {
         self.authenticator = authenticator
         self.bodyLimit = bodyLimit
+        self.rateLimiter = rateLimiter
     }
 
     /// The caller's workspace (the tenant).
@@ -20,6 +22,10 @@ public struct RequestReading: Sendable {
             throw APIError.unauthenticated
         }
         guard let workspace = caller.workspaceID else { throw APIError.noWorkspace }
+        if rateLimiter.isOn {
+            let decision = rateLimiter.take(workspace)
+            guard decision.allowed else { throw APIError.rateLimited(decision) }
+        }
         return workspace
     }
 

@@ -1,0 +1,174 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import PGStore
+import Service
+import ServiceLifecycle
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A raw TCP client on loopback, for clients that misbehave below HTTP.
+struct RawClient {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Sends bytes; false once the server has closed the connection.
+    @discardableResult
+    func send(_ text: String) -> Bool {
+        text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) } > 0
+    }
+
+    /// Whether the server closed the connection: drains what has arrived, then a read returns 0
+    /// (or fails other than by timing out).
+    func isClosedByServer() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count > 0 { continue }
+            return count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)
+        }
+    }
+
+    /// Waits up to `limit` for the first bytes of an answer.
+    func readResponse(within limit: Duration = .seconds(3)) async throws -> String {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let text = readAvailable()
+            if !text.isEmpty { return text }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return ""
+    }
+
+    /// Reads what has arrived within the receive timeout.
+    func readAvailable() -> String {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+/// The real server (`buildApplication`) on an ephemeral port, for the duration of `body`.
+func withLiveService(_ configure: (inout ServiceConfiguration) -> Void, _ body: (Int) async throws -> Void) async throws {
+    var configuration = ServiceConfiguration()
+    configuration.port = 0
+    configure(&configuration)
+    let pool = ConnectionPool(connection: configuration.database(url: TestEnvironment.value("TEST_DATABASE_URL")))
+    let port = NIOLockedValueBox<Int?>(nil)
+    let app = buildApplication(pool: pool, configuration: configuration, logger: Logger(label: "live")) { channel in
+        port.withLockedValue { $0 = channel.localAddress?.port }
+    }
+    let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "live")))
+    let running = Task { try await group.run() }
+    var bound: Int?
+    for _ in 0..<100 where bound == nil {
+        try await Task.sleep(for: .milliseconds(20))
+        bound = port.withLockedValue { $0 }
+    }
+    do {
+        try await body(try #require(bound))
+    } catch {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        throw error
+    }
+    await group.triggerGracefulShutdown()
+    try await running.value
+}
+
+@Suite("Hostile and noisy clients")
+struct HostileClientTests {
+    @Test func aNoisyWorkspaceGets429WithoutSlowingTheOthers() async throws {
+        let noisy = try await TestEnvironment.tenant()
+        let quiet = try await TestEnvironment.tenant()
+        try await TestAPI.with(rateLimit: .init(rate: 1, burst: 3)) { api in
+            var statuses: [HTTPResponse.Status] = []
+            var limited: Reply?
+            for index in 0..<6 {
+                let reply = try await api.create(#"{"phone": "+1415555\#(8000 + index)"}"#, token: noisy.token)
+                statuses.append(reply.status)
+                if reply.status == .tooManyRequests { limited = reply }
+            }
+            #expect(statuses.prefix(3).allSatisfy { $0 == .created })
+            #expect(statuses.dropFirst(3).allSatisfy { $0 == .tooManyRequests })
+            let reply = try #require(limited)
+            #expect(reply.code == "rate_limited")
+            #expect(reply.headers[.retryAfter] == "1")
+            #expect(reply.headers[HTTPField.Name("RateLimit-Limit")!] == "3")
+            #expect(reply.headers[HTTPField.Name("RateLimit-Remaining")!] == "0")
+            #expect(try await api.create(#"{"phone": "+14155558100"}"#, token: quiet.token).status == .created)
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await api.create(#"{"phone": "+14155558101"}"#, token: noisy.token).status == .created)
+        }
+    }
+
+    @Test func slowAndIdleClientsAreDisconnected() async throws {
+        try await withLiveService({ $0.requestReadTimeout = .milliseconds(400) }) { port in
+            // Headers a byte at a time: closed once the head is overdue, though bytes keep coming.
+            let slow = try RawClient(port: port)
+            let head = "POST /api/v1/actions/create-contact HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            let started = ContinuousClock.now
+            var closed = false
+            for character in head where !closed {
+                slow.send(String(character))
+                try await Task.sleep(for: .milliseconds(60))
+                closed = slow.isClosedByServer()
+            }
+            #expect(closed)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            slow.close()
+
+            // A body that never completes.
+            let stalled = try RawClient(port: port)
+            stalled.send("POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{")
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(stalled.isClosedByServer())
+            stalled.close()
+
+            // An idle keep-alive connection, after a served request.
+            let idle = try RawClient(port: port)
+            idle.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            #expect(try await idle.readResponse().hasPrefix("HTTP/1.1 200"))
+            #expect(!idle.isClosedByServer())
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(idle.isClosedByServer())
+            idle.close()
+        }
+    }
+
+    @Test func connectionsBeyondTheCapWaitTheirTurn() async throws {
+        try await withLiveService({ $0.maxHTTPConnections = 2 }) { port in
+            let first = try RawClient(port: port)
+            let second = try RawClient(port: port)
+            try await Task.sleep(for: .milliseconds(100))
+            let third = try RawClient(port: port)  // the kernel accepts it; the server does not yet
+            third.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(third.readAvailable().isEmpty)
+            first.close()
+            #expect(try await third.readResponse().hasPrefix("HTTP/1.1 200"))
+            second.close()
+            third.close()
+        }
+    }
+}
