@@ -39,6 +39,10 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .unavailable("The database is unreachable; retry shortly.")
         case let error as PGError where error.sqlState == .queryCanceled:
             return .unavailable("The database took too long; retry shortly.")
+        case let error as PGError where error.sqlState?.isTransient == true:
+            return .unavailable("The write kept conflicting with concurrent ones; retry shortly.")
+        case let error as PGError where error.sqlState?.errorClass == .insufficientResources:
+            return .unavailable("The database is out of resources; retry shortly.")
         case is NIOTooManyBytesError:
             return .bodyTooLarge(limit: 0)
         case let error as HTTPError:
