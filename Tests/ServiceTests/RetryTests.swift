@@ -8,7 +8,7 @@ import Testing
 struct RetryTests {
     /// A trigger that fails the insert of one phone with SQLSTATE 40001 while a sequence (which
     /// no rollback resets) is below a threshold: a serialization failure on demand.
-    static let phone = "+14155556666"
+    static let phone = "+447911123456"
 
     func inject(failures: Int) async throws {
         let admin = try await PGConnection.connect(TestEnvironment.admin)
