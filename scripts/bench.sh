@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make bench: the service against the database's own ceiling, in one run, on one throwaway server.
 # Runs inside scripts/with-test-postgres.sh (TEST_DATABASE_* set). Prints a table of figures.
-# Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (20), BENCH_WARMUP (5), POOL_SIZE (8),
+# Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (20), BENCH_WARMUP (5), POOL_SIZE (4),
 #        BENCH_CSV_ROWS (1000000), BENCH_BATCHES (40).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 c=${BENCH_CONCURRENCY:-32}
 seconds=${BENCH_SECONDS:-20}
 warmup=${BENCH_WARMUP:-5}
-pool=${POOL_SIZE:-8}
+pool=${POOL_SIZE:-4}
 csv_rows=${BENCH_CSV_ROWS:-1000000}
 batches=${BENCH_BATCHES:-40}
 port=18080

@@ -1,8 +1,9 @@
 /// How a ``ConnectionPool`` sizes itself and how long it lets callers wait.
 public struct ConnectionPoolConfiguration: Sendable {
-    /// Connections at most. Default 8: on a 2-core server a handful of sessions saturates
-    /// PostgreSQL, and more only queue inside it; each connection also takes one thread.
-    public var maxConnections: Int = 8
+    /// Connections at most. Default 4: on a 2-core machine a few sessions saturate PostgreSQL and
+    /// more only queue inside it (measured in BENCHMARKS.md: 16 connections serve fewer requests
+    /// than 4); each connection also takes one thread.
+    public var maxConnections: Int = 4
     /// How long a caller waits for a free connection before ``ConnectionPoolError/acquireTimeout(waited:)``.
     /// Default 2 s: long enough to ride out a burst, short enough for an HTTP client to get a 503.
     public var acquireTimeout: Duration = .seconds(2)
@@ -14,7 +15,7 @@ public struct ConnectionPoolConfiguration: Sendable {
     public var connectBackoffInitial: Duration = .milliseconds(50)
     public var connectBackoffMaximum: Duration = .seconds(1)
 
-    public init(maxConnections: Int = 8, acquireTimeout: Duration = .seconds(2)) {
+    public init(maxConnections: Int = 4, acquireTimeout: Duration = .seconds(2)) {
         self.maxConnections = max(1, maxConnections)
         self.acquireTimeout = acquireTimeout
     }

@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen port (env PORT). Default 8080")
     var port: Int?
 
-    @Option(help: "Database connections (env POOL_SIZE). Default 8")
+    @Option(help: "Database connections (env POOL_SIZE). Default 4")
     var poolSize: Int?
 
     @Option(help: "Milliseconds a request waits for a free connection before a 503 (env POOL_ACQUIRE_TIMEOUT_MS). Default 2000")

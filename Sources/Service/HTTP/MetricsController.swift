@@ -12,10 +12,11 @@ public struct MetricsController: Sendable {
 
     public func addRoutes(to router: Router<AppRequestContext>) {
         let registry = Observability.registry
-        let open = registry.makeGauge(name: "db_pool_connections", labels: [("state", "open")])
-        let leased = registry.makeGauge(name: "db_pool_connections", labels: [("state", "in_use")])
-        let waiting = registry.makeGauge(name: "db_pool_waiting_requests")
-        let size = registry.makeGauge(name: "db_pool_max_connections")
+        let connections = "Database connections of the pool, by state."
+        let open = registry.makeGauge(name: "db_pool_connections", labels: [("state", "open")], help: connections)
+        let leased = registry.makeGauge(name: "db_pool_connections", labels: [("state", "in_use")], help: connections)
+        let waiting = registry.makeGauge(name: "db_pool_waiting_requests", labels: [], help: "Requests waiting for a connection.")
+        let size = registry.makeGauge(name: "db_pool_max_connections", labels: [], help: "The pool's bound.")
         router.get("/metrics") { _, _ in
             let statistics = pool.statistics
             open.set(Double(statistics.open))
