@@ -52,15 +52,8 @@ extension ContactStore {
         ), wanted AS (
             SELECT t.id AS tag_id, final.position::smallint AS position
             FROM final JOIN tags t ON t.tenant_id = $1 AND t.name = final.name
-        ), removed AS (
-            DELETE FROM contact_tags ct USING contact
-            WHERE ct.tenant_id = $1 AND ct.contact_id = contact.id
-              AND ct.tag_id NOT IN (SELECT tag_id FROM wanted)
         )
-        INSERT INTO contact_tags (tenant_id, contact_id, tag_id, position)
-        SELECT $1, contact.id, wanted.tag_id, wanted.position FROM contact, wanted
-        ON CONFLICT (tenant_id, contact_id, tag_id) DO UPDATE SET position = EXCLUDED.position
-        WHERE contact_tags.position <> EXCLUDED.position
+        \(linkWanted)
         """)
 
     /// Applies `patch` in one round trip; `nil` when the tenant has no contact with that phone.

@@ -43,7 +43,14 @@ public struct ContactStore: Sendable {
             SELECT t.id AS tag_id, given.position::smallint AS position
             FROM unnest($3::text[]) WITH ORDINALITY AS given(name, position)
             JOIN tags t ON t.tenant_id = $1 AND t.name = given.name
-        ), removed AS (
+        )
+        \(linkWanted)
+        """)
+
+    /// The end of both link statements: given CTEs `contact` (one row, its id) and `wanted`
+    /// (`tag_id`, `position`), removes the links not wanted and adds or re-orders the rest.
+    static let linkWanted = """
+        , removed AS (
             DELETE FROM contact_tags ct USING contact
             WHERE ct.tenant_id = $1 AND ct.contact_id = contact.id
               AND ct.tag_id NOT IN (SELECT tag_id FROM wanted)
@@ -52,7 +59,7 @@ public struct ContactStore: Sendable {
         SELECT $1, contact.id, wanted.tag_id, wanted.position FROM contact, wanted
         ON CONFLICT (tenant_id, contact_id, tag_id) DO UPDATE SET position = EXCLUDED.position
         WHERE contact_tags.position <> EXCLUDED.position
-        """)
+        """
 
     /// The statements of one create-contact, in order: what the service sends, and what the
     /// benchmark replays through pgbench.
