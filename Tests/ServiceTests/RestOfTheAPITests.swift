@@ -110,12 +110,14 @@ struct RestOfTheAPITests {
         try await TestAPI.with { api in
             _ = try await api.create(#"{"phone": "+14155550123", "email": "a@Example.com", "tags": "vip"}"#, token: token)
             _ = try await api.create(#"{"phone": "+14155550124", "email": "b@example.com", "tags": "other"}"#, token: token)
+            _ = try await api.create(#"{"phone": "+14155550125", "email": "c%41@example.com"}"#, token: token)
             func list(_ query: String) async throws -> [String] {
                 let reply = try await api.send(.get, "/api/v1/contacts\(query)", token: token)
                 #expect(reply.status == .ok, "\(query) \(reply.text)")
                 return (reply.json["data"] as? [[String: Any]] ?? []).compactMap { $0["phone"] as? String }
             }
-            #expect(try await list("") == ["+14155550123", "+14155550124"])
+            #expect(try await list("") == ["+14155550123", "+14155550124", "+14155550125"])
+            #expect(try await list("?email=c%2541@example.com") == ["+14155550125"])  // decoded once, not twice
             #expect(try await list("?phone=%2B1%20(415)%20555-0124") == ["+14155550124"])
             #expect(try await list("?email=a@EXAMPLE.com") == ["+14155550123"])
             #expect(try await list("?tag=vip") == ["+14155550123"])

@@ -50,14 +50,6 @@ public struct AccountAdmin: Sendable {
         return rows.affectedRowCount == 1
     }
 
-    /// Creates a workspace for an account that has none.
-    public func createWorkspace(accountID: UUID, name: String) async throws -> UUID {
-        let id = UUID()
-        try await connection.query(
-            PGStatement("INSERT INTO workspaces (id, account_id, name) VALUES ($1, $2, $3)"), [id, accountID, name])
-        return id
-    }
-
     /// The workspace of an account, if it has one.
     public func workspace(of accountID: UUID) async throws -> UUID? {
         let rows = try await connection.query(PGStatement("SELECT id FROM workspaces WHERE account_id = $1"), [accountID])

@@ -61,10 +61,7 @@ extension ContactStore {
             conditions.append("id = $\(binds.count)")
         }
         let statement = PGStatement("DELETE FROM contacts WHERE \(conditions.joined(separator: " AND ")) RETURNING id")
-        let results = try await pool.withConnection { connection in
-            try await connection.pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), PGQuery(statement, binds)])
-        }
-        return try results[1].first.map { ULID(uuid: try $0.decode(UUID.self, column: "id")) }
+        return try await inTenant(tenant, PGQuery(statement, binds)).first.map { ULID(uuid: try $0.decode(UUID.self, column: "id")) }
     }
 
     static let tagCounts = PGStatement(
@@ -77,16 +74,15 @@ extension ContactStore {
 
     /// The workspace's tags with how many contacts carry each.
     public func tags(tenant: UUID) async throws -> [(name: String, contacts: Int)] {
-        let results = try await pool.withConnection { connection in
-            try await connection.pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), PGQuery(Self.tagCounts, [tenant])])
-        }
-        return try results[1].map { (try $0.decode(String.self, column: "name"), try $0.decode(Int.self, column: "contacts")) }
+        return try await inTenant(tenant, PGQuery(Self.tagCounts, [tenant])).map { (try $0.decode(String.self, column: "name"), try $0.decode(Int.self, column: "contacts")) }
     }
 
     private func read(_ statement: PGStatement, _ binds: [any PGEncodable], tenant: UUID) async throws -> [Contact] {
-        let results = try await pool.withConnection { connection in
-            try await connection.pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), PGQuery(statement, binds)])
-        }
-        return try results[1].map { try ContactQueries.contact($0) }
+        try await inTenant(tenant, PGQuery(statement, binds)).map { try ContactQueries.contact($0) }
+    }
+
+    /// One statement with the tenant set, in one round trip; its rows.
+    private func inTenant(_ tenant: UUID, _ query: PGQuery) async throws -> PGRows {
+        try await pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), query])[1]
     }
 }

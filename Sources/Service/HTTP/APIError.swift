@@ -28,6 +28,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static let notFound = APIError(.notFound, code: "not_found", message: "Not found.")
     public static let unsupportedMediaType = APIError(
         .unsupportedMediaType, code: "unsupported_media_type", message: "The body must be JSON (Content-Type: application/json).")
+    /// When the limit is not known where the error is rendered.
+    public static let bodyTooLarge = APIError(.contentTooLarge, code: "body_too_large", message: "The body is too large.")
     public static func bodyTooLarge(limit: Int) -> APIError {
         APIError(.contentTooLarge, code: "body_too_large", message: "The body is larger than \(limit) bytes.")
     }

@@ -18,7 +18,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             let apiError = Self.apiError(for: error)
             if apiError.status == .internalServerError {
-                context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+                // `description`, not `debugDescription`: a server message may quote a phone or an e-mail.
+                context.logger.error("unhandled error", metadata: ["error": "\(error)"])
             } else if apiError.status == .serviceUnavailable {
                 context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
             }
@@ -44,11 +45,11 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as PGError where error.sqlState?.errorClass == .insufficientResources:
             return .unavailable("The database is out of resources; retry shortly.")
         case is NIOTooManyBytesError:
-            return .bodyTooLarge(limit: 0)
+            return .bodyTooLarge
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .notFound
-            case .contentTooLarge: return APIError(.contentTooLarge, code: "body_too_large", message: "The body is too large.")
+            case .contentTooLarge: return .bodyTooLarge
             case .methodNotAllowed: return APIError(.methodNotAllowed, code: "method_not_allowed", message: "Method not allowed.")
             default:
                 return APIError(error.status, code: "http_error", message: error.body ?? error.status.reasonPhrase)

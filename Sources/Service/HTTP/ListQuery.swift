@@ -7,7 +7,8 @@ import PGStore
 enum ListQuery {
     static func filter(from parameters: some Sequence<(key: Substring, value: Substring)>, cursors: PageCursors) throws -> ContactFilter {
         var values: [String: String] = [:]
-        for (key, value) in parameters { values[String(key)] = String(value).removingPercentEncoding ?? String(value) }
+        // Hummingbird has already percent-decoded the values: decoding again would corrupt a literal `%`.
+        for (key, value) in parameters { values[String(key)] = String(value) }
         var filter = ContactFilter()
         var errors = FieldErrors()
         if let phone = values["phone"] {

@@ -104,7 +104,7 @@ public struct CSVImporter: Sendable {
         guard batch.rowCount > 0 else { return }
         do {
             try await connection.execute(script: "BEGIN")
-            try await connection.query(ImportSQL.setTenant, [tenant.uuidString])
+            try await connection.query(ContactStore.setTenant, [tenant.uuidString])
             try await connection.execute(script: "TRUNCATE import_staging")
             try await connection.copyIn(ImportSQL.copy, data: batch.bytes)
             let written = try await connection.query(ImportSQL.upsert, [tenant])

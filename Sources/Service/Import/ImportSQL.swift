@@ -9,8 +9,6 @@ enum ImportSQL {
         )
         """
 
-    static let setTenant = PGStatement("SELECT set_config('app.tenant_id', $1, true)")
-
     static let copy = "COPY import_staging (row_number, id, phone, name, email, tags, metadata) FROM STDIN"
 
     /// The last row of each phone wins; an unchanged contact is not rewritten.
