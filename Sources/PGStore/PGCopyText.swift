@@ -34,6 +34,13 @@ public struct PGCopyText: Sendable {
         rowCount += 1
     }
 
+    /// Appends another buffer's whole rows (both must be between rows).
+    public mutating func append(_ other: PGCopyText) {
+        precondition(columnsInRow == 0 && other.columnsInRow == 0, "append between rows only")
+        bytes.append(contentsOf: other.bytes)
+        rowCount += other.rowCount
+    }
+
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         columnsInRow = 0

@@ -54,19 +54,25 @@ struct DatabaseOptions: ParsableArguments {
     /// Runs `body` with a connection as the schema owner (embedded or `DATABASE_OWNER_URL`),
     /// migrating first, and stops an embedded server it had to start.
     func withOwnerConnection<T>(logger: Logger, _ body: (PGConnection) async throws -> T) async throws -> T {
+        try await withOwnerConnections(1, logger: logger) { try await body($0[0]) }
+    }
+
+    /// `count` sessions as the schema owner, for work that runs on several at once.
+    func withOwnerConnections<T>(_ count: Int, logger: Logger, _ body: ([PGConnection]) async throws -> T) async throws -> T {
         let embedded = try await openEmbedded(logger: logger)
         guard let url = embedded?.ownerURL ?? explicitOwnerURL else {
             throw ValidationError("set DATABASE_OWNER_URL (the schema owner) for this command")
         }
-        let connection = try await PGConnection.connect(PGConnectionConfiguration(url: url))
+        var connections: [PGConnection] = []
         do {
-            try await Migrator(migrations: migrations, logger: logger).run(on: connection)
-            let result = try await body(connection)
-            await connection.close()
+            for _ in 0..<max(1, count) { connections.append(try await PGConnection.connect(PGConnectionConfiguration(url: url))) }
+            try await Migrator(migrations: migrations, logger: logger).run(on: connections[0])
+            let result = try await body(connections)
+            for connection in connections { await connection.close() }
             try await embedded?.stopIfStartedHere()
             return result
         } catch {
-            await connection.close()
+            for connection in connections { await connection.close() }
             try? await embedded?.stopIfStartedHere()
             throw error
         }

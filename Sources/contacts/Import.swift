@@ -13,6 +13,8 @@ struct Import: AsyncParsableCommand {
     @Option(help: "The account whose workspace receives the contacts.") var account: String
     @Option(help: "Where to write the error report (CSV: row,field,reason). Default: FILE.errors.csv")
     var errors: String?
+    @Option(help: "Database sessions writing at once (each takes its own share of phones).")
+    var jobs = 2
 
     func run() async throws {
         guard let accountID = UUID(uuidString: account) else { throw ValidationError("--account is not a uuid") }
@@ -20,11 +22,12 @@ struct Import: AsyncParsableCommand {
         let report = ErrorReport(path: reportPath)
         let interactive = isatty(STDOUT_FILENO) == 1
         let started = ContinuousClock.now
-        let summary = try await database.withOwnerConnection(logger: quietLogger) { connection in
-            guard let tenant = try await AccountAdmin(connection: connection).workspace(of: accountID) else {
+        guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16") }
+        let summary = try await database.withOwnerConnections(jobs, logger: quietLogger) { connections in
+            guard let tenant = try await AccountAdmin(connection: connections[0]).workspace(of: accountID) else {
                 throw ValidationError("account \(account) has no workspace")
             }
-            return try await CSVImporter(connection: connection, tenant: tenant).run(
+            return try await CSVImporter(connections: connections, tenant: tenant).run(
                 file: URL(fileURLWithPath: file),
                 report: { report.write($0) },
                 progress: { rows in

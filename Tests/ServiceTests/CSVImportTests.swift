@@ -1,6 +1,6 @@
 import Foundation
 import PGStore
-import Service
+@testable import Service
 import Testing
 
 @Suite("contacts import: CSV through COPY")
@@ -11,10 +11,13 @@ struct CSVImportTests {
         return url
     }
 
-    func runImport(_ file: URL, tenant: UUID, batchSize: Int = 20_000) async throws -> (CSVImporter.Summary, [CSVImporter.RowError]) {
+    func runImport(_ file: URL, tenant: UUID, batchSize: Int = 20_000, writers: Int = 1) async throws -> (CSVImporter.Summary, [CSVImporter.RowError]) {
         try await TestEnvironment.asOwner { _, connection in
+            var connections = [connection]
+            for _ in 1..<writers { connections.append(try await PGConnection.connect(TestEnvironment.owner)) }
+            defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
             var errors: [CSVImporter.RowError] = []
-            let summary = try await CSVImporter(connection: connection, tenant: tenant, batchSize: batchSize).run(file: file) { errors.append($0) }
+            let summary = try await CSVImporter(connections: connections, tenant: tenant, batchSize: batchSize).run(file: file) { errors.append($0) }
             return (summary, errors)
         }
     }
@@ -65,6 +68,37 @@ struct CSVImportTests {
             #expect(summary.unchanged == 1)
             let after = try await api.rows(tenant: tenant, "SELECT updated_at::text FROM contacts")[0].decode(String.self, at: 0)
             #expect(after > before)
+        }
+    }
+
+    @Test func severalWritersKeepTheLastRowOfEachPhoneAndTheirTagsInOrder() async throws {
+        let (_, tenant, _) = try await TestEnvironment.tenant()
+        // 300 phones, each three times in the file (far apart, so in different batches), then a
+        // malformed record; the last row of each phone must win whichever writer has it.
+        var csv = "phone,name,tags\n"
+        for round in 1...3 {
+            for index in 0..<300 { csv += "+1415555\(String(format: "%04d", index)),round \(round),\"r\(round), t\(index % 7)\"\n" }
+        }
+        csv += "\"broken\"x,+14155559999,\n"
+        let (summary, errors) = try await runImport(try write(csv), tenant: tenant, batchSize: 100, writers: 3)
+        #expect(summary.rows == 901)
+        #expect(summary.invalid == 1)
+        #expect(errors == [CSVImporter.RowError(row: 902, field: "row", reason: "text after the closing quote of field 1")])
+        #expect(summary.created == 300)
+        try await TestAPI.with { api in
+            let names = try await api.rows(tenant: tenant, "SELECT DISTINCT name FROM contacts").map { try $0.decode(String.self, at: 0) }
+            #expect(names == ["round 3"])
+            let tags = try await api.rows(
+                tenant: tenant,
+                """
+                SELECT string_agg(t.name, ',' ORDER BY ct.position) FROM contacts c
+                JOIN contact_tags ct ON ct.tenant_id = c.tenant_id AND ct.contact_id = c.id
+                JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
+                WHERE c.phone = '+14155550012' GROUP BY c.id
+                """)
+            #expect(try tags.map { try $0.decode(String.self, at: 0) } == ["r3,t5"])
+            let links = try await api.rows(tenant: tenant, "SELECT count(*) FROM contact_tags")
+            #expect(try links[0].decode(Int.self, at: 0) == 600)
         }
     }
 

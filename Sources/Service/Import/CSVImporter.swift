@@ -1,4 +1,4 @@
-import CSV
+import AsyncAlgorithms
 public import Foundation
 public import PGStore
 
@@ -38,94 +38,158 @@ public struct CSVImporter: Sendable {
         }
     }
 
-    let connection: PGConnection
+    let connections: [PGConnection]
     let tenant: UUID
     let batchSize: Int
 
-    public init(connection: PGConnection, tenant: UUID, batchSize: Int = 20_000) {
-        self.connection = connection
+    /// `connections`: one writer each (distinct sessions); more than one writes batches in
+    /// parallel, each writer owning a share of the phones. `batchSize`: rows per transaction.
+    public init(connections: [PGConnection], tenant: UUID, batchSize: Int = 20_000) {
+        precondition(!connections.isEmpty, "an import needs a connection")
+        self.connections = connections
         self.tenant = tenant
         self.batchSize = batchSize
     }
 
+    public init(connection: PGConnection, tenant: UUID, batchSize: Int = 20_000) {
+        self.init(connections: [connection], tenant: tenant, batchSize: batchSize)
+    }
+
+    /// Records read and validated at a time, in two halves on two cores.
+    static let chunkSize = 4_096
+
     /// Imports `file`; `report` gets each invalid field, `progress` the rows read so far.
+    ///
+    /// Three things overlap: reading and validating the next chunk of records (both cores), and
+    /// each writer's transaction in PostgreSQL. A writer takes one batch at a time, so at most one
+    /// batch per writer waits in memory.
     public func run(
         file: URL, report: (RowError) -> Void, progress: (Int) -> Void = { _ in }
     ) async throws -> Summary {
-        guard let stream = InputStream(url: file) else { throw ImportError.unreadable(file.path) }
-        let reader = try CSVReader(stream: stream, hasHeaderRow: true)
-        let header = (reader.headerRow ?? []).map {
-            $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF}")).lowercased()
-        }
+        var reader: CSVRecordReader
+        do { reader = try CSVRecordReader(path: file.path) } catch { throw ImportError.unreadable(file.path) }
+        guard case .fields(let headerFields) = try next(from: &reader, afterRow: 0) else { throw ImportError.missingPhoneColumn }
+        let header = headerFields.map { $0.trimmingWhitespace().lowercased() }
         guard let phoneColumn = header.firstIndex(of: "phone") else { throw ImportError.missingPhoneColumn }
         let columns = ImportColumns(
             phone: phoneColumn, name: header.firstIndex(of: "name"), email: header.firstIndex(of: "email"),
             tags: header.firstIndex(of: "tags"), metadata: header.firstIndex(of: "metadata"))
 
-        try await connection.execute(script: ImportSQL.createStaging)
-        var summary = Summary()
-        var batch = PGCopyText()
-        var rowNumber = 1
-        while let fields = reader.next() {
-            rowNumber += 1
-            summary.rows += 1
-            if fields.count == 1, fields[0].isEmpty { summary.rows -= 1; continue }  // blank line
-            switch columns.validate(fields) {
-            case .success(let input):
-                batch.column(rowNumber)
-                batch.column(ULID().uuid)
-                batch.column(input.phone)
-                batch.column(input.name)
-                batch.column(input.email)
-                batch.column(input.tags)
-                batch.column(PGJSON(input.metadataJSON))
-                batch.endRow()
-            case .failure(let errors):
-                summary.invalid += 1
-                for (field, messages) in errors.entries {
-                    for message in messages { report(RowError(row: rowNumber, field: field, reason: message)) }
-                }
+        let channels = connections.map { _ in AsyncChannel<PGCopyText>() }
+        let failure = ImportFailure()
+        return try await withThrowingTaskGroup(of: ImportWriter.Totals.self) { group in
+            for (connection, channel) in zip(connections, channels) {
+                let writer = ImportWriter(connection: connection, tenant: tenant)
+                group.addTask { try await writer.drain(channel, failed: failure) }
             }
-            if batch.rowCount >= batchSize {
-                try await flush(&batch, into: &summary)
-                progress(summary.rows)
+            var summary = Summary()
+            do {
+                try await read(&reader, columns: columns, into: channels, summary: &summary, failure: failure, report: report, progress: progress)
+            } catch {
+                channels.forEach { $0.finish() }
+                throw error
             }
+            channels.forEach { $0.finish() }
+            for try await totals in group {
+                summary.created += totals.created
+                summary.updated += totals.updated
+                summary.unchanged += totals.unchanged
+            }
+            progress(summary.rows)
+            return summary
         }
-        // CSV.swift reports `cannotReadFile` on reaching the end of a stream: only an error elsewhere counts.
-        if let error = reader.error, stream.streamStatus != .atEnd {
-            throw ImportError.malformedCSV(afterRow: rowNumber, reason: "\(error)")
-        }
-        try await flush(&batch, into: &summary)
-        progress(summary.rows)
-        return summary
     }
 
-    private func flush(_ batch: inout PGCopyText, into summary: inout Summary) async throws {
-        guard batch.rowCount > 0 else { return }
-        do {
-            try await connection.execute(script: "BEGIN")
-            try await connection.query(ContactStore.setTenant, [tenant.uuidString])
-            try await connection.execute(script: "TRUNCATE import_staging")
-            try await connection.copyIn(ImportSQL.copy, data: batch.bytes)
-            let written = try await connection.query(ImportSQL.upsert, [tenant])
-            try await connection.query(ImportSQL.insertTags, [tenant])
-            try await connection.query(ImportSQL.replaceLinks, [tenant])
-            let distinct = try await connection.query(ImportSQL.distinctPhones)
-            try await connection.execute(script: "COMMIT")
-            let created = try written.filter { try $0.decode(Bool.self, column: "inserted") }.count
-            summary.created += created
-            summary.updated += written.count - created
-            summary.unchanged += try distinct[0].decode(Int.self, at: 0) - written.count
-        } catch {
-            _ = try? await connection.execute(script: "ROLLBACK")
-            throw error
+    /// Reads the file chunk by chunk, validates each chunk on both cores and hands full batches
+    /// to the writers.
+    private func read(
+        _ reader: inout CSVRecordReader, columns: ImportColumns, into channels: [AsyncChannel<PGCopyText>],
+        summary: inout Summary, failure: ImportFailure, report: (RowError) -> Void, progress: (Int) -> Void
+    ) async throws {
+        var pending = channels.map { _ in PGCopyText(capacity: 0) }
+        var rowNumber = 1
+        var endOfFile = false
+        while !endOfFile, !failure.happened {
+            var chunk: [(row: Int, record: CSVRecordReader.Record)] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            while chunk.count < Self.chunkSize {
+                guard let record = try next(from: &reader, afterRow: rowNumber) else { endOfFile = true; break }
+                rowNumber += 1
+                if record == .fields([""]) { continue }  // a blank line
+                chunk.append((rowNumber, record))
+            }
+            let partitions = channels.count
+            let firstHalf = chunk[..<(chunk.count / 2)]
+            let secondHalf = chunk[(chunk.count / 2)...]
+            async let first = ValidatedChunk(firstHalf, columns: columns, partitions: partitions)
+            let second = ValidatedChunk(secondHalf, columns: columns, partitions: partitions)
+            for half in [await first, second] {
+                summary.rows += half.rows
+                summary.invalid += half.invalid
+                half.errors.forEach(report)
+                for (partition, rows) in half.batches.enumerated() { pending[partition].append(rows) }
+            }
+            for (partition, channel) in channels.enumerated() where pending[partition].rowCount >= batchSize || (endOfFile && pending[partition].rowCount > 0) {
+                await channel.send(pending[partition])
+                pending[partition] = PGCopyText()
+            }
+            try Task.checkCancellation()
+            progress(summary.rows)
         }
-        batch.removeAll()
+    }
+
+    private func next(from reader: inout CSVRecordReader, afterRow row: Int) throws -> CSVRecordReader.Record? {
+        do { return try reader.next() } catch { throw ImportError.malformedCSV(afterRow: row, reason: "read error \(error.errno)") }
+    }
+}
+
+/// One chunk of records, validated: COPY rows for each writer's share of phones, and errors.
+struct ValidatedChunk: Sendable {
+    var batches: [PGCopyText]
+    var errors: [CSVImporter.RowError] = []
+    var rows = 0
+    var invalid = 0
+
+    init(_ records: ArraySlice<(row: Int, record: CSVRecordReader.Record)>, columns: ImportColumns, partitions: Int) {
+        batches = (0..<partitions).map { _ in PGCopyText(capacity: records.count * 160 / partitions) }
+        for (row, record) in records {
+            rows += 1
+            let fields: [String]
+            switch record {
+            case .fields(let values): fields = values
+            case .malformed(let reason):
+                invalid += 1
+                errors.append(CSVImporter.RowError(row: row, field: "row", reason: reason))
+                continue
+            }
+            switch columns.validate(fields) {
+            case .success(let input):
+                let partition = partitions == 1 ? 0 : Int(Self.hash(input.phone) % UInt64(partitions))
+                batches[partition].column(row)
+                batches[partition].column(ULID().uuid)
+                batches[partition].column(input.phone)
+                batches[partition].column(input.name)
+                batches[partition].column(input.email)
+                batches[partition].column(input.tags)
+                batches[partition].column(PGJSON(input.metadataJSON))
+                batches[partition].endRow()
+            case .failure(let fieldErrors):
+                invalid += 1
+                for (field, messages) in fieldErrors.entries {
+                    for message in messages { errors.append(CSVImporter.RowError(row: row, field: field, reason: message)) }
+                }
+            }
+        }
+    }
+
+    /// FNV-1a: which writer a phone belongs to, the same in every chunk.
+    static func hash(_ phone: String) -> UInt64 {
+        phone.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 }
 
 /// Where each field is in a row, and the row's validation (the same rules as create-contact).
-struct ImportColumns {
+struct ImportColumns: Sendable {
     var phone: Int
     var name: Int?
     var email: Int?

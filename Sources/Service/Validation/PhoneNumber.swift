@@ -28,20 +28,21 @@ public enum PhoneNumber {
     /// (libphonenumber alone accepts more, such as letters and extensions); then libphonenumber
     /// decides whether the number is valid for its country.
     public static func normalize(_ input: String) -> Result<String, Problem> {
-        let scalars = input.unicodeScalars.drop { $0.properties.isWhitespace }
+        let scalars = input.unicodeScalars.drop(while: \.isWhitespace)
         guard let first = scalars.first else { return .failure(.notANumber) }
         guard first == "+" else {
             return scalars.contains { !isAllowed($0) } ? .failure(filterProblem(input)) : .failure(.missingPlus)
         }
-        var digits = "+"
+        var digits: [CChar] = [CChar(UInt8(ascii: "+"))]
         for scalar in scalars.dropFirst() {
             if let digit = decimalDigit(scalar) {
-                digits.unicodeScalars.append(digit)
+                digits.append(CChar(UInt8(truncatingIfNeeded: digit.value)))
             } else if !isSeparator(scalar) {
                 return .failure(filterProblem(input))
             }
         }
         guard digits.count > 1 else { return .failure(.notANumber) }
+        digits.append(0)
         var output = [CChar](repeating: 0, count: 32)
         let result = phone_normalize_e164(digits, &output, output.count)
         switch result {
@@ -72,11 +73,13 @@ public enum PhoneNumber {
     }
 
     private static func isSeparator(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == "." || scalar == "-" || scalar == "(" || scalar == ")" || scalar.properties.generalCategory == .spaceSeparator
+        if scalar.isASCII { return scalar == " " || scalar == "." || scalar == "-" || scalar == "(" || scalar == ")" }
+        return scalar.properties.generalCategory == .spaceSeparator
     }
 
     /// Any Unicode decimal digit (`٣`, `３`) as its ASCII digit.
     private static func decimalDigit(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
+        if scalar.isASCII { return ("0"..."9").contains(scalar) ? scalar : nil }
         guard scalar.properties.numericType == .decimal, let value = scalar.properties.numericValue,
             value >= 0, value <= 9
         else { return nil }

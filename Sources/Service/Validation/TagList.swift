@@ -34,7 +34,7 @@ public enum TagList {
         for item in raw {
             let tag = item.trimmingWhitespace()
             guard !tag.isEmpty, seen.insert(tag).inserted else { continue }
-            if tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            if tag.unicodeScalars.contains(where: \.isControl) {
                 problems.insert("a tag must not contain control characters")
             }
             if tag.unicodeScalars.count > maximumTagLength {
@@ -54,11 +54,21 @@ extension StringProtocol {
     /// Without leading and trailing Unicode white space.
     func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
-        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        guard let start = scalars.firstIndex(where: { !$0.isWhitespace }),
+            let end = scalars.lastIndex(where: { !$0.isWhitespace })
         else { return "" }
-        var trimmed = String.UnicodeScalarView()
-        trimmed.append(contentsOf: scalars[start...end])
-        return String(trimmed)
+        return String(self[start..<scalars.index(after: end)])
+    }
+}
+
+extension Unicode.Scalar {
+    /// Unicode's White_Space, answered without a property lookup for ASCII (nearly every input).
+    var isWhitespace: Bool {
+        value < 0x80 ? value == 0x20 || (0x09...0x0D).contains(value) : properties.isWhitespace
+    }
+
+    /// General category Cc (C0 and C1 controls and DEL), without a property lookup.
+    var isControl: Bool {
+        value < 0x20 || (0x7F...0x9F).contains(value)
     }
 }
