@@ -2,7 +2,7 @@
 # make bench: the service against the database's own ceiling, in one run, on one throwaway server.
 # Runs inside scripts/with-test-postgres.sh (TEST_DATABASE_* set). Prints a table of figures.
 # Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (20), BENCH_WARMUP (5), POOL_SIZE (4),
-#        BENCH_CSV_ROWS (1000000), BENCH_BATCHES (40).
+#        BENCH_CSV_ROWS (1000000), BENCH_BATCHES (40), BENCH_BATCH_CLIENTS (4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 c=${BENCH_CONCURRENCY:-32}
@@ -11,6 +11,7 @@ warmup=${BENCH_WARMUP:-5}
 pool=${POOL_SIZE:-4}
 csv_rows=${BENCH_CSV_ROWS:-1000000}
 batches=${BENCH_BATCHES:-40}
+batch_clients=${BENCH_BATCH_CLIENTS:-4}
 port=18080
 bin=.build/release/contacts
 work=$(mktemp -d /tmp/contacts-bench.XXXXXX)
@@ -44,12 +45,13 @@ pg_tps=$(echo "$pgbench" | awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]}')
 pg_latency=$(echo "$pgbench" | awk -F'= ' '/^latency average/ {split($2, a, " "); print a[1]}')
 pg_failed=$(echo "$pgbench" | awk -F': ' '/number of failed transactions/ {split($2, a, " "); print a[1]}')
 
-# create-contacts, batches of 1000, from one client.
-batch_rate=$(python3 bench/batch.py "http://127.0.0.1:$port" "$token" "$batches")
+# create-contacts, batches of 1000 new contacts each: from one client, then from several at once.
+batch_rate=$(python3 bench/batch.py "http://127.0.0.1:$port" "$token" "$batches" 1 3000000)
+batch_rate_parallel=$(python3 bench/batch.py "http://127.0.0.1:$port" "$token" "$batches" "$batch_clients" 3500000)
 
 # contacts import of a generated CSV.
 python3 bench/make_csv.py "$csv_rows" > "$work/contacts.csv"
 import_line=$($bin import "$work/contacts.csv" --account "$account_id" | tail -n 1)
 
 python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
-  "$ticks_before" "$ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$import_line" "$c" "$seconds" "$pool"
+  "$ticks_before" "$ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$c" "$seconds" "$pool"

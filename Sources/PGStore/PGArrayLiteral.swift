@@ -5,23 +5,25 @@ enum PGArrayLiteral {
     }
 
     /// `nil` elements are written as an unquoted NULL.
+    /// Built as UTF-8 bytes: a batch's arrays hold thousands of elements.
     static func encode(_ elements: [String?]) -> String {
-        var out = "{"
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(elements.count * 24)
         for (index, element) in elements.enumerated() {
-            if index > 0 { out.append(",") }
+            if index > 0 { out.append(UInt8(ascii: ",")) }
             guard let element else {
-                out.append("NULL")
+                out.append(contentsOf: "NULL".utf8)
                 continue
             }
-            out.append("\"")
-            for scalar in element.unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { out.append("\\") }
-                out.unicodeScalars.append(scalar)
+            out.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
             }
-            out.append("\"")
+            out.append(UInt8(ascii: "\""))
         }
-        out.append("}")
-        return out
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func decode(_ text: String) throws(PGValueError) -> [String] {

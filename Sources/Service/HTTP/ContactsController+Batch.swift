@@ -13,18 +13,12 @@ extension ContactsController {
             errors.add("contacts", "contacts must be an array of 1 to \(Self.maximumBatch) contacts")
             throw APIError.validation(errors)
         }
-        // Raw ranges are offsets in the whole body, so each item validates against its text.
-        var outcomes: [Result<ContactInput, FieldErrors>] = []
-        outcomes.reserveCapacity(items.count)
-        for item in items {
-            guard case .object = item else {
-                var errors = FieldErrors()
-                errors.add("contact", "each contact must be a JSON object")
-                outcomes.append(.failure(errors))
-                continue
-            }
-            outcomes.append(ContactInput.validate(item, text: text))
-        }
+        // Half the items on another core: a thousand phone numbers cost about 17 ms of
+        // libphonenumber on one.
+        let firstHalf = items[..<(items.count / 2)]
+        let secondHalf = items[(items.count / 2)...]
+        async let first = Self.validate(firstHalf, text: text)
+        let outcomes = await first + Self.validate(secondHalf, text: text)
         let valid = outcomes.compactMap { try? $0.get() }
         let written = try await Self.refusedValuesAs422(context.logger) { try await store.upsert(many: valid, tenant: tenant) }
         var writer = JSONWriter(capacity: 300 * items.count)
@@ -52,5 +46,18 @@ extension ContactsController {
         writer.endArray()
         writer.endObject()
         return JSONResponse.make(status: .ok, bytes: writer.bytes)
+    }
+
+    /// Each item validated as a create-contact body. Raw ranges are offsets in the whole body, so
+    /// each item validates against the whole text.
+    static func validate(_ items: ArraySlice<JSONValue>, text: String) -> [Result<ContactInput, FieldErrors>] {
+        items.map { item in
+            guard case .object = item else {
+                var errors = FieldErrors()
+                errors.add("contact", "each contact must be a JSON object")
+                return .failure(errors)
+            }
+            return ContactInput.validate(item, text: text)
+        }
     }
 }
