@@ -2,7 +2,7 @@
 FROM swift:6.1-bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libpq-dev libphonenumber-dev libprotobuf-dev pkg-config \
+      libpq-dev libssl-dev libphonenumber-dev libprotobuf-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./

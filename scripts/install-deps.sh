@@ -2,7 +2,7 @@
 # Installs, from Debian, what building, testing and running need, when it is missing.
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
-packages=(libpq-dev postgresql postgresql-contrib libphonenumber-dev pkg-config "$@")
+packages=(libpq-dev libssl-dev postgresql postgresql-contrib libphonenumber-dev pkg-config "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

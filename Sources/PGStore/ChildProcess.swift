@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +10,7 @@ import Glibc
 /// goes to a temporary file instead, read back once the command has exited.
 enum ChildProcess {
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let outputPath = NSTemporaryDirectory() + "pgstore-\(UUID().uuidString).out"
+        let outputPath = FileManager.default.temporaryDirectory.path + "/pgstore-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
 
         var actions = posix_spawn_file_actions_t()

@@ -1,4 +1,7 @@
-public import Foundation
+public import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOPosix
 
 /// A private PostgreSQL cluster started from the machine's binaries, in a folder of ours, reachable

@@ -1,5 +1,8 @@
 import CLibPQ
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One libpq connection, driven synchronously.
 ///
@@ -55,7 +58,7 @@ final class LibPQConnection: @unchecked Sendable {
             throw PGError(kind: .connectionFailed, message: "libpq could not allocate a connection")
         }
         guard PQstatus(handle) == CONNECTION_OK else {
-            let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let message = String(cString: PQerrorMessage(handle)).trimmingASCIIWhitespace()
             PQfinish(handle)
             throw PGError(kind: .connectionFailed, message: message)
         }
@@ -343,7 +346,7 @@ final class LibPQConnection: @unchecked Sendable {
         }
         let sqlState = field(CLIBPQ_DIAG_SQLSTATE).map(SQLState.init(rawValue:))
         let message = field(CLIBPQ_DIAG_MESSAGE_PRIMARY)
-            ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            ?? String(cString: PQresultErrorMessage(result)).trimmingASCIIWhitespace()
         let lost = PQstatus(handle) != CONNECTION_OK || (sqlState?.meansConnectionLost ?? false)
         if lost { isBroken = true }
         return PGError(
@@ -363,7 +366,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// libpq's message for a failure that produced no result: the connection is gone.
     private func connectionError() -> PGError {
         isBroken = PQstatus(handle) != CONNECTION_OK || isBroken
-        let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let message = String(cString: PQerrorMessage(handle)).trimmingASCIIWhitespace()
         return PGError(kind: .connectionLost, message: message.isEmpty ? "connection lost" : message)
     }
 
@@ -405,5 +408,15 @@ enum PGTransactionStatus: Sendable {
         case PQTRANS_INERROR: self = .failed
         default: self = .unknown
         }
+    }
+}
+
+extension String {
+    /// Without leading and trailing ASCII white space (libpq's messages end with a newline).
+    func trimmingASCIIWhitespace() -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        let bytes = Array(utf8)
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }

@@ -1,5 +1,5 @@
-import Crypto
-public import Foundation
+import Digests
+public import FoundationEssentials
 
 /// One schema change: `sql/NNN_name.sql`, applied once, in version order, in its own transaction.
 public struct Migration: Sendable, Hashable {
@@ -13,7 +13,7 @@ public struct Migration: Sendable, Hashable {
         self.version = version
         self.name = name
         self.sql = sql
-        self.checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.checksum = SHA256.hexHash(sql.utf8)
     }
 
     /// Reads every `NNN_name.sql` of `directory`, sorted by version.

@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// Why one value could not be decoded; ``PGDecodingError`` adds the column.
 public struct PGValueError: Error, Sendable, Hashable {

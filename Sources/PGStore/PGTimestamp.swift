@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `timestamptz` text, both ways, without `DateFormatter` (slow, and locale-dependent).
 enum PGTimestamp {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PGStore
 import Service
 
@@ -28,11 +28,11 @@ struct BenchSQL: ParsableCommand {
                 case tenantID.uuidString?: expression = ":tenant"
                 case input.phone?: expression = phoneExpression
                 case id.uuid.uuidString?: expression = "gen_random_uuid()"
-                case let value?: expression = "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+                case let value?: expression = "'" + value.replacing("'", with: "''") + "'"
                 }
-                sql = sql.replacingOccurrences(of: "$\(index + 1)", with: expression)
+                sql = sql.replacing("$\(index + 1)", with: expression)
             }
-            script += sql.replacingOccurrences(of: "\n", with: " ") + ";\n"
+            script += sql.replacing("\n", with: " ") + ";\n"
         }
         script += "COMMIT;\n\\endpipeline\n"
         print(script, terminator: "")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PGStore
 import Service
 
@@ -8,7 +8,7 @@ enum DevelopmentAccount {
     static let name = "development"
 
     static func ensure(admin: AccountAdmin, tokenFile: URL) async throws -> String {
-        if let saved = try? String(contentsOf: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+        if let saved = try? String(contentsOf: tokenFile, encoding: .utf8).trimmingWhitespace(),
             !saved.isEmpty, try await admin.account(named: name) != nil
         {
             return saved
@@ -46,6 +46,6 @@ enum DevelopmentAccount {
 
             """
         // Unbuffered: the token must show at once, also when stdout is a pipe.
-        FileHandle.standardOutput.write(Data(text.utf8))
+        writeToStandardOutput(text)
     }
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import PGStore
 import Service
 
@@ -34,15 +37,15 @@ struct Import: AsyncParsableCommand {
                     guard interactive else { return }
                     let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
                         + Double((ContinuousClock.now - started).components.seconds)
-                    FileHandle.standardOutput.write(Data("\r\u{1B}[K[import] \(rows) rows, \(Int(Double(rows) / max(seconds, 0.001))) rows/s".utf8))
+                    writeToStandardOutput("\r\u{1B}[K[import] \(rows) rows, \(Int(Double(rows) / max(seconds, 0.001))) rows/s")
                 })
         }
         report.close()
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+        if interactive { writeToStandardOutput("\r\u{1B}[K") }
         print(
-            "imported \(summary.rows) rows in \(String(format: "%.2f", seconds)) s (\(Int(Double(summary.rows) / max(seconds, 0.001))) rows/s): "
+            "imported \(summary.rows) rows in \(decimalText(seconds)) s (\(Int(Double(summary.rows) / max(seconds, 0.001))) rows/s): "
                 + "\(summary.created) created, \(summary.updated) updated, \(summary.unchanged) unchanged, \(summary.invalid) invalid"
                 + (summary.invalid > 0 ? " (report: \(reportPath))" : ""))
     }
@@ -51,25 +54,25 @@ struct Import: AsyncParsableCommand {
 /// The error report: `row,field,reason`, created on the first error only.
 final class ErrorReport: @unchecked Sendable {
     private let path: String
-    private var handle: FileHandle?
+    private var file: UnsafeMutablePointer<FILE>?
 
     init(path: String) {
         self.path = path
-        try? FileManager.default.removeItem(atPath: path)
+        unlink(path)
     }
 
     /// Called from the importer's task only (one writer), hence `@unchecked Sendable`.
     func write(_ error: CSVImporter.RowError) {
-        if handle == nil {
-            _ = FileManager.default.createFile(atPath: path, contents: Data("row,field,reason\n".utf8))
-            handle = FileHandle(forWritingAtPath: path)
-            handle?.seekToEndOfFile()
+        if file == nil {
+            file = fopen(path, "w")
+            fputs("row,field,reason\n", file)
         }
-        let reason = "\"" + error.reason.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        handle?.write(Data("\(error.row),\(error.field),\(reason)\n".utf8))
+        let reason = "\"" + error.reason.replacing("\"", with: "\"\"") + "\""
+        fputs("\(error.row),\(error.field),\(reason)\n", file)
     }
 
     func close() {
-        try? handle?.close()
+        if let file { fclose(file) }
+        file = nil
     }
 }

@@ -1,5 +1,5 @@
-import Crypto
-public import Foundation
+import Digests
+public import FoundationEssentials
 
 /// API tokens: `ctk_` and 43 base64url characters (256 random bits). Only their SHA-256 is stored.
 public enum APIToken {
@@ -9,20 +9,18 @@ public enum APIToken {
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return prefix + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return prefix + Data(bytes).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
     }
 
     /// The stored form: SHA-256 of the token's UTF-8 bytes.
     public static func hash(_ token: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(token.utf8)))
+        SHA256.hash(token.utf8)
     }
 
     /// `bytea` text input (`\x…`) for a hash.
     public static func byteaHex(_ bytes: [UInt8]) -> String {
-        "\\x" + bytes.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef")
+        return "\\x" + String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
     }
 
     /// Whether `token` can be one of ours at all: checked before any hashing or lookup.

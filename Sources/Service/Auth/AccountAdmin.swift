@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 public import PGStore
 
 /// Accounts, workspaces and tokens: administration, run as the schema owner (the application role

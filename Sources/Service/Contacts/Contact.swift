@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 import PGStore
 
 /// A contact as the API returns it.

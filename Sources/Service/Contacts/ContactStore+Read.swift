@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 import PGStore
 
 /// Filters of `GET /api/v1/contacts`, already normalized.

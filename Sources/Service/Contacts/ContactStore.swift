@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 public import PGStore
 
 /// The contacts SQL. Every write is one transaction in one round trip (a pipeline), with the

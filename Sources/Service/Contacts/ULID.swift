@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// A ULID: 48 bits of milliseconds since 1970, then 80 random bits; 26 Crockford base32
 /// characters, time-ordered. Stored in PostgreSQL as a `uuid` (the same 16 bytes).

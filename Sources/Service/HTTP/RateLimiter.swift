@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 import Synchronization
 
 /// Per-workspace token buckets: each workspace may make `rate` requests a second on average, in

@@ -1,5 +1,5 @@
 import AsyncAlgorithms
-public import Foundation
+public import FoundationEssentials
 public import PGStore
 
 /// `contacts import`: a CSV file (header row; columns phone, name, email, tags, metadata in any

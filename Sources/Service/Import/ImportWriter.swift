@@ -1,6 +1,6 @@
 import AsyncAlgorithms
 import Synchronization
-public import Foundation
+public import FoundationEssentials
 import PGStore
 
 /// One of the import's database sessions: takes staged batches from its channel one at a time and

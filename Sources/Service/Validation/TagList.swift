@@ -50,7 +50,7 @@ public enum TagList {
     }
 }
 
-extension StringProtocol {
+public extension StringProtocol {
     /// Without leading and trailing Unicode white space.
     func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
