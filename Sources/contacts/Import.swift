@@ -18,6 +18,8 @@ struct Import: AsyncParsableCommand {
     var errors: String?
     @Option(help: "Database sessions writing at once (each takes its own share of phones).")
     var jobs = 2
+    @Option(help: "Rows per transaction and writer.")
+    var batchSize = 20_000
 
     func run() async throws {
         guard let accountID = UUID(uuidString: account) else { throw ValidationError("--account is not a uuid") }
@@ -26,11 +28,12 @@ struct Import: AsyncParsableCommand {
         let interactive = isatty(STDOUT_FILENO) == 1
         let started = ContinuousClock.now
         guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16") }
+        guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000000") }
         let summary = try await database.withOwnerConnections(jobs, logger: quietLogger) { connections in
             guard let tenant = try await AccountAdmin(connection: connections[0]).workspace(of: accountID) else {
                 throw ValidationError("account \(account) has no workspace")
             }
-            return try await CSVImporter(connections: connections, tenant: tenant).run(
+            return try await CSVImporter(connections: connections, tenant: tenant, batchSize: batchSize).run(
                 file: URL(fileURLWithPath: file),
                 report: { report.write($0) },
                 progress: { rows in
