@@ -1,11 +1,12 @@
 """Prints make bench's table from the figures the shell script gathered."""
 import re, sys
-(service, pg_tps, pg_latency, pg_failed, idle_kb, peak_kb, t0, t1, hz, batch_rate, batch_rate_parallel,
- batch_clients, import_line, concurrency, seconds, pool) = sys.argv[1:]
+(service, pg_tps, pg_latency, pg_failed, idle_kb, peak_kb, t0, t1, pg_t0, pg_t1, hz, batch_rate, batch_rate_parallel,
+ batch_clients, import_line, phone_us, floor_us, concurrency, seconds, pool) = sys.argv[1:]
 fields = dict(kv.split("=") for kv in service.split()[1:])
 rps = float(fields["rps"]); requests = int(fields["requests"])
 pg_tps = float(pg_tps or 0)
 cpu_per_1000 = (int(t1) - int(t0)) / int(hz) / max(requests, 1) * 1000
+pg_cpu_per_1000 = (int(pg_t1) - int(pg_t0)) / int(hz) / max(requests, 1) * 1000
 m = re.search(r"\((\d+) rows/s\)", import_line)
 rows = [
     ("create-contact requests/s (wrk, c=%s, %ss, pool %s)" % (concurrency, seconds, pool), f"{rps:,.0f}"),
@@ -17,9 +18,12 @@ rows = [
     ("service idle RSS", f"{int(idle_kb) / 1024:.1f} MB"),
     ("service peak RSS", f"{int(peak_kb) / 1024:.1f} MB"),
     ("service CPU seconds per 1,000 requests", f"{cpu_per_1000:.3f}"),
+    ("  PostgreSQL CPU seconds per 1,000 requests (same run)", f"{pg_cpu_per_1000:.3f}"),
     ("create-contacts (batches of 1000, 1 client), contacts/s", f"{int(batch_rate):,}"),
     (f"create-contacts (batches of 1000, {batch_clients} clients), contacts/s", f"{int(batch_rate_parallel):,}"),
     ("contacts import (generated CSV), contacts/s", f"{int(m.group(1)):,}" if m else import_line),
+    ("floor per imported contact: phone validation, µs", phone_us),
+    ("floor per imported contact: PostgreSQL plain INSERT of it and 2 links, µs", floor_us),
 ]
 width = max(len(k) for k, _ in rows)
 print()

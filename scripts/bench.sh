@@ -30,11 +30,16 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && 
 idle_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$server/status)
 
 cpu_ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
+# PostgreSQL's CPU: every process of the test server (its backends are the pool's, kept open).
+postmaster=$(head -n 1 "$TEST_PG_SOCKET_DIR/data/postmaster.pid")
+pg_ticks() { for p in $postmaster $(pgrep -P "$postmaster"); do awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null; done | awk '{s += $1} END {print s}'; }
 export BENCH_TOKEN="$token"
 wrk -t2 -c"$c" -d"${warmup}s" -s bench/create-contact.lua "http://127.0.0.1:$port" >/dev/null
 ticks_before=$(cpu_ticks)
+pg_ticks_before=$(pg_ticks)
 service=$(wrk -t2 -c"$c" -d"${seconds}s" --latency -s bench/create-contact.lua "http://127.0.0.1:$port" | grep '^BENCH')
 ticks_after=$(cpu_ticks)
+pg_ticks_after=$(pg_ticks)
 peak_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
 
 $bin bench-sql --tenant "$tenant" > "$work/create-contact.pgbench"
@@ -53,5 +58,11 @@ batch_rate_parallel=$(python3 bench/batch.py "http://127.0.0.1:$port" "$token" "
 python3 bench/make_csv.py "$csv_rows" > "$work/contacts.csv"
 import_line=$($bin import "$work/contacts.csv" --account "$account_id" | tail -n 1)
 
+# Cost floors of one imported contact: validating its phone (libphonenumber), and PostgreSQL
+# inserting it and its two links with nothing else around (microseconds each).
+phone_us=$($bin bench-phones)
+floor=$("$TEST_PG_BIN/psql" -X -q -v tenant="$tenant" -f bench/insert-floor.sql "$TEST_DATABASE_OWNER_URL" | awk '/Execution Time/ {print $3}')
+floor_us=$(echo "$floor" | awk '{s += $1} END {printf "%.1f", s * 1000 / 20000}')
+
 python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
-  "$ticks_before" "$ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$c" "$seconds" "$pool"
+  "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$c" "$seconds" "$pool"
