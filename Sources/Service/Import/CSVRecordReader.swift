@@ -28,11 +28,15 @@ struct CSVRecordReader: ~Copyable {
     private var endOfFile = false
     private var sawStart = false
     private let blockSize: Int
+    /// A record longer than this is reported and skipped (up to the next line feed) rather than
+    /// buffered whole: a file with a quote never closed must not end up all in memory.
+    let maximumRecordBytes: Int
 
-    init(path: String, blockSize: Int = 1 << 20) throws(OpenError) {
+    init(path: String, blockSize: Int = 1 << 20, maximumRecordBytes: Int = 1 << 22) throws(OpenError) {
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .unreadable(path: path, errno: errno) }
         self.blockSize = blockSize
+        self.maximumRecordBytes = maximumRecordBytes
         buffer.reserveCapacity(blockSize * 2)
     }
 
@@ -48,10 +52,15 @@ struct CSVRecordReader: ~Copyable {
         while true {
             if start >= buffer.count, endOfFile { return nil }
             if let (record, end) = parseRecord(from: start) {
+                let length = end - start
                 start = end
-                return record
+                return length > maximumRecordBytes ? .malformed("the record is longer than \(maximumRecordBytes) bytes") : record
             }
             // The record runs past what is buffered: keep its start, read more.
+            if buffer.count - start > maximumRecordBytes {
+                try skipLine(from: start + maximumRecordBytes)
+                return .malformed("the record is longer than \(maximumRecordBytes) bytes")
+            }
             if endOfFile { return parseAtEnd() }
             try fill()
         }
@@ -74,6 +83,20 @@ struct CSVRecordReader: ~Copyable {
         }
         buffer.removeSubrange((previous + count)...)
         if count == 0 { endOfFile = true }
+    }
+
+    /// Drops everything up to and including the next line feed at or after `from`.
+    private mutating func skipLine(from: Int) throws(ReadError) {
+        start = from
+        while true {
+            if let lineFeed = buffer[start...].firstIndex(of: 0x0A) {
+                start = lineFeed + 1
+                return
+            }
+            start = buffer.count
+            if endOfFile { return }
+            try fill()
+        }
     }
 
     /// The last record of a file that does not end with a line break, or whose quote never closes.
