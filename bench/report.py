@@ -1,7 +1,7 @@
 """Prints make bench's table from the figures the shell script gathered."""
 import re, sys
 (service, pg_tps, pg_latency, pg_failed, idle_kb, peak_kb, t0, t1, pg_t0, pg_t1, hz, batch_rate, batch_rate_parallel,
- batch_clients, import_line, phone_us, floor_us, concurrency, seconds, pool) = sys.argv[1:]
+ batch_clients, import_line, phone_us, floor_us, healthz_us, readyz_us, concurrency, seconds, pool) = sys.argv[1:]
 fields = dict(kv.split("=") for kv in service.split()[1:])
 rps = float(fields["rps"]); requests = int(fields["requests"])
 pg_tps = float(pg_tps or 0)
@@ -19,6 +19,8 @@ rows = [
     ("service peak RSS", f"{int(peak_kb) / 1024:.1f} MB"),
     ("service CPU seconds per 1,000 requests", f"{cpu_per_1000:.3f}"),
     ("  PostgreSQL CPU seconds per 1,000 requests (same run)", f"{pg_cpu_per_1000:.3f}"),
+    ("  service CPU per GET /healthz (HTTP only), µs", healthz_us),
+    ("  service CPU per GET /readyz (HTTP + one pooled SELECT 1), µs", readyz_us),
     ("create-contacts (batches of 1000, 1 client), contacts/s", f"{int(batch_rate):,}"),
     (f"create-contacts (batches of 1000, {batch_clients} clients), contacts/s", f"{int(batch_rate_parallel):,}"),
     ("contacts import (generated CSV), contacts/s", f"{int(m.group(1)):,}" if m else import_line),

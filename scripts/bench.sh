@@ -42,6 +42,18 @@ ticks_after=$(cpu_ticks)
 pg_ticks_after=$(pg_ticks)
 peak_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
 
+# What the service spends per request on the way alone: HTTP only (GET /healthz), and HTTP plus
+# one pooled round trip (GET /readyz: SELECT 1); microseconds of the service's CPU per request.
+cpu_per_request() {
+  local before after requests
+  before=$(cpu_ticks)
+  requests=$(wrk -t2 -c"$c" -d5s "http://127.0.0.1:$port$1" | awk '/requests in/ {print $1}')
+  after=$(cpu_ticks)
+  echo $(( (after - before) * 1000000 / $(getconf CLK_TCK) / requests ))
+}
+healthz_us=$(cpu_per_request /healthz)
+readyz_us=$(cpu_per_request /readyz)
+
 $bin bench-sql --tenant "$tenant" > "$work/create-contact.pgbench"
 pg_url="$TEST_DATABASE_URL"
 "$TEST_PG_BIN/pgbench" -n -M prepared -c "$c" -j 2 -T "$warmup" -D tenant="$tenant" -f "$work/create-contact.pgbench" "$pg_url" >/dev/null 2>&1
@@ -65,4 +77,4 @@ floor=$("$TEST_PG_BIN/psql" -X -q -v tenant="$tenant" -f bench/insert-floor.sql 
 floor_us=$(echo "$floor" | awk '{s += $1} END {printf "%.1f", s * 1000 / 20000}')
 
 python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
-  "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$c" "$seconds" "$pool"
+  "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$healthz_us" "$readyz_us" "$c" "$seconds" "$pool"
