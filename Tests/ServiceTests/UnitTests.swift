@@ -4,6 +4,24 @@ import Testing
 
 @Suite("Parts with no database: ULID, JSON, e-mail, phone")
 struct UnitTests {
+    @Test func whiteSpaceIsTrimmedByScalarsWithTheASCIIFastPath() {
+        #expect(" \t Dupont\r\n".trimmingWhitespace() == "Dupont")
+        #expect("\u{00A0}\u{2003}x y\u{3000}".trimmingWhitespace() == "x y")  // non-ASCII White_Space
+        #expect(" \u{301}abc ".trimmingWhitespace() == "\u{301}abc")  // the combining mark stays, the space goes
+        #expect("   ".trimmingWhitespace() == "")
+        #expect("".trimmingWhitespace() == "")
+        #expect("\u{200B}x".trimmingWhitespace() == "\u{200B}x")  // zero-width space is not White_Space
+    }
+
+    @Test func decimalTextRoundsLikeAFormatString() {
+        #expect(decimalText(12.345) == "12.35")
+        #expect(decimalText(0.004) == "0.00")
+        #expect(decimalText(-1.5, fractionDigits: 1) == "-1.5")
+        #expect(decimalText(-0.001) == "0.00")
+        #expect(decimalText(7, fractionDigits: 0) == "7")
+        #expect(decimalText(1234.5) == "1234.50")
+    }
+
     @Test func ulidRoundTripsAndIsTimeOrdered() throws {
         let a = ULID(date: Date(timeIntervalSince1970: 1_778_141_663))
         let b = ULID(date: Date(timeIntervalSince1970: 1_778_141_664))

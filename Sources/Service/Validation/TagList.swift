@@ -57,7 +57,9 @@ public extension StringProtocol {
         guard let start = scalars.firstIndex(where: { !$0.isWhitespace }),
             let end = scalars.lastIndex(where: { !$0.isWhitespace })
         else { return "" }
-        return String(self[start..<scalars.index(after: end)])
+        // Cut at the scalars, not at characters: a combining mark right after the white space
+        // must not pull the space back in (slicing the string itself rounds to characters).
+        return String(decoding: utf8[start..<scalars.index(after: end)], as: UTF8.self)
     }
 }
 
