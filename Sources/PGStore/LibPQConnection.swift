@@ -115,7 +115,7 @@ final class LibPQConnection: @unchecked Sendable {
         try checkOpen()
         let statement = query.statement
         if !prepared.contains(statement.name) {
-            try checkNoNUL(statement.sql)
+            if statement.containsNUL { throw Self.nulError }
             _ = try consume(PQprepare(handle, statement.name, statement.sql, 0, nil))
             prepared.insert(statement.name)
         }
@@ -175,7 +175,7 @@ final class LibPQConnection: @unchecked Sendable {
     func pipeline(_ queries: [PGQuery]) throws(PGError) -> [PGRows] {
         try checkOpen()
         for query in queries {
-            try checkNoNUL(query.statement.sql)
+            if query.statement.containsNUL { throw Self.nulError }
             for case let value? in query.binds { try checkNoNUL(value) }
         }
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
@@ -374,10 +374,12 @@ final class LibPQConnection: @unchecked Sendable {
         if finished { throw PGError(kind: .connectionLost, message: "connection closed") }
     }
 
+    private static let nulError = PGError(kind: .invalidParameter, message: "PostgreSQL text cannot contain U+0000")
+
     private func checkNoNUL(_ text: String) throws(PGError) {
-        if text.utf8.contains(0) {
-            throw PGError(kind: .invalidParameter, message: "PostgreSQL text cannot contain U+0000")
-        }
+        var text = text
+        let found = text.withUTF8 { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
+        if found { throw Self.nulError }
     }
 
     private func withCStrings<R>(

@@ -5,16 +5,21 @@
 public struct PGStatement: Sendable, Hashable {
     public let sql: String
     public let name: String
+    /// Found while hashing, so a statement's text is not scanned again on every run.
+    let containsNUL: Bool
 
     public init(_ sql: String) {
         self.sql = sql
         // FNV-1a, 64 bits: stable across processes (unlike `hashValue`), collisions negligible.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var containsNUL = false
         for byte in sql.utf8 {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
+            containsNUL = containsNUL || byte == 0
         }
         self.name = "pgstore_" + String(hash, radix: 16)
+        self.containsNUL = containsNUL
     }
 }
 

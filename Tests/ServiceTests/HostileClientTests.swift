@@ -26,8 +26,6 @@ struct RawClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Sends bytes; false once the server has closed the connection.
@@ -37,11 +35,12 @@ struct RawClient {
     }
 
     /// Whether the server closed the connection: drains what has arrived, then a read returns 0
-    /// (or fails other than by timing out).
+    /// (or fails other than by having nothing yet). Never blocks: callers wait with `Task.sleep`,
+    /// so a test waiting on a socket does not hold one of Swift's few pool threads.
     func isClosedByServer() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
+            let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
             if count > 0 { continue }
             return count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)
         }
@@ -68,10 +67,10 @@ struct RawClient {
         return false
     }
 
-    /// Reads what has arrived within the receive timeout.
+    /// Reads what has arrived, without waiting.
     func readAvailable() -> String {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = recv(fd, &buffer, buffer.count, 0)
+        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
         return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
 
