@@ -99,6 +99,10 @@ public final class PGConnection: Sendable {
             }
         } catch is NIOThreadPoolError.ThreadPoolInactive {
             throw ConnectionPoolError.closed
+        } catch is CancellationError where !Task.isCancelled {
+            // A standalone connection's own thread is stopped by `close()`; work submitted after
+            // that is refused as "cancelled", though nobody cancelled the caller.
+            throw PGError(kind: .connectionLost, message: "connection closed")
         }
     }
 }

@@ -102,6 +102,19 @@ struct CSVImportTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(1))) func aWriterThatFailsEndsTheImportWithItsErrorInsteadOfHangingIt() async throws {
+        let (_, tenant, _) = try await TestEnvironment.tenant()
+        var csv = "phone\n"
+        for index in 0..<3_000 { csv += "+1415556\(String(format: "%04d", index))\n" }
+        let file = try write(csv)
+        try await TestEnvironment.asOwner { _, connection in
+            let broken = try await PGConnection.connect(TestEnvironment.owner)
+            await broken.close()
+            let importer = CSVImporter(connections: [connection, broken], tenant: tenant, batchSize: 100)
+            await #expect(throws: PGError.self) { _ = try await importer.run(file: file) { _ in } }
+        }
+    }
+
     @Test func aFileWithoutAPhoneColumnIsRefused() async throws {
         let (_, tenant, _) = try await TestEnvironment.tenant()
         await #expect(throws: CSVImporter.ImportError.self) { _ = try await runImport(try write("name,email\nx,y\n"), tenant: tenant) }

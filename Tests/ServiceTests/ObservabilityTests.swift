@@ -93,7 +93,8 @@ struct ObservabilityTests {
             try await pool.withConnection { try await $0.query(unprepared: "SELECT pg_sleep(5)") }
         }
         #expect(error?.sqlState == .queryCanceled)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Before the 5 s sleep would have ended (connecting included, on a loaded machine).
+        #expect(ContinuousClock.now - started < .milliseconds(4500))
         await pool.close()
     }
 }

@@ -22,9 +22,14 @@ struct ImportWriter: Sendable {
     /// keeps taking batches without writing them, so the reader never waits on it forever, and
     /// throws the first error at the end; `failed` tells the reader to stop early.
     func drain(_ batches: AsyncChannel<PGCopyText>, failed: ImportFailure) async throws -> Totals {
-        try await connection.execute(script: ImportSQL.createStaging)
         var totals = Totals()
         var firstError: (any Error)?
+        do {
+            try await connection.execute(script: ImportSQL.createStaging)
+        } catch {
+            firstError = error
+            failed.signal()
+        }
         for await batch in batches where firstError == nil {
             do {
                 try await write(batch, into: &totals)
