@@ -1,4 +1,4 @@
-public import Metrics
+import Metrics
 public import Prometheus
 
 /// Metrics for `GET /metrics`: one Prometheus registry behind swift-metrics for the whole process

@@ -1,5 +1,5 @@
 import Digests
-public import FoundationEssentials
+import FoundationEssentials
 
 /// API tokens: `ctk_` and 43 base64url characters (256 random bits). Only their SHA-256 is stored.
 public enum APIToken {

@@ -1,5 +1,5 @@
 public import Hummingbird
-public import Logging
+import Logging
 
 /// The request context of the contacts API.
 public struct AppRequestContext: RequestContext {

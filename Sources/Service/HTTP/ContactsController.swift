@@ -1,6 +1,6 @@
 public import Hummingbird
 import Logging
-public import PGStore
+import PGStore
 
 /// `POST /api/v1/actions/create-contact` (and `/v1/…`): upsert by phone in the caller's workspace.
 public struct ContactsController: Sendable {

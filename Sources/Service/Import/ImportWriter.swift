@@ -1,6 +1,6 @@
 import AsyncAlgorithms
 import Synchronization
-public import FoundationEssentials
+import FoundationEssentials
 import PGStore
 
 /// One of the import's database sessions: takes staged batches from its channel one at a time and
