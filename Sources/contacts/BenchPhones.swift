@@ -19,7 +19,7 @@ struct BenchPhones: ParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         guard valid == count else { throw ValidationError("only \(valid) of \(count) numbers were valid") }
-        let micros = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(count)
+        let micros = elapsed.inSeconds * 1e6 / Double(count)
         print(decimalText(micros))
     }
 }

@@ -38,14 +38,12 @@ struct Import: AsyncParsableCommand {
                 report: { report.write($0) },
                 progress: { rows in
                     guard interactive else { return }
-                    let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-                        + Double((ContinuousClock.now - started).components.seconds)
+                    let seconds = (ContinuousClock.now - started).inSeconds
                     writeToStandardOutput("\r\u{1B}[K[import] \(rows) rows, \(Int(Double(rows) / max(seconds, 0.001))) rows/s")
                 })
         }
         report.close()
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started).inSeconds
         if interactive { writeToStandardOutput("\r\u{1B}[K") }
         print(
             "imported \(summary.rows) rows in \(decimalText(seconds)) s (\(Int(Double(summary.rows) / max(seconds, 0.001))) rows/s): "

@@ -31,10 +31,8 @@ public func buildApplication(
     pool: ConnectionPool, configuration: ServiceConfiguration, logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let readTimeout = TimeAmount.nanoseconds(Int64(configuration.requestReadTimeout.components.seconds) * 1_000_000_000
-        + configuration.requestReadTimeout.components.attoseconds / 1_000_000_000)
-    let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000
-        + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
+    let readTimeout = TimeAmount(configuration.requestReadTimeout)
+    let idle = TimeAmount(configuration.idleTimeout)
     return Application(
         router: buildRouter(pool: pool, configuration: configuration),
         server: .http1(configuration: .init(additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)], idleTimeout: idle)),

@@ -38,7 +38,7 @@ extension ServiceConfiguration {
     public func database(url: String) -> PGConnectionConfiguration {
         var connection = PGConnectionConfiguration(url: url)
         connection.applicationName = "contacts"
-        let milliseconds = String(statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = String(statementTimeout.wholeMilliseconds)
         return connection.setting("statement_timeout", milliseconds).setting("idle_in_transaction_session_timeout", "60000")
     }
 }

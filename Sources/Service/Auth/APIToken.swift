@@ -19,8 +19,7 @@ public enum APIToken {
 
     /// `bytea` text input (`\x…`) for a hash.
     public static func byteaHex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        return "\\x" + String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
+        "\\x" + hexadecimal(bytes)
     }
 
     /// Whether `token` can be one of ours at all: checked before any hashing or lookup.

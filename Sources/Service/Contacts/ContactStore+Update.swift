@@ -50,8 +50,8 @@ extension ContactStore {
             FROM (SELECT name, position FROM base UNION ALL SELECT name, position FROM added) AS all_tags
             WHERE NOT (name = ANY($6::text[]))
         ), wanted AS (
-            SELECT t.id AS tag_id, final.position::smallint AS position
-            FROM final JOIN tags t ON t.tenant_id = $1 AND t.name = final.name
+            SELECT contact.id AS contact_id, t.id AS tag_id, final.position::smallint AS position
+            FROM contact, final JOIN tags t ON t.tenant_id = $1 AND t.name = final.name
         )
         \(linkWanted)
         """)

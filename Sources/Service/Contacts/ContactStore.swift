@@ -40,23 +40,25 @@ public struct ContactStore: Sendable {
         WITH contact AS (
             SELECT id FROM contacts WHERE tenant_id = $1 AND phone = $2
         ), wanted AS (
-            SELECT t.id AS tag_id, given.position::smallint AS position
-            FROM unnest($3::text[]) WITH ORDINALITY AS given(name, position)
+            SELECT contact.id AS contact_id, t.id AS tag_id, given.position::smallint AS position
+            FROM contact, unnest($3::text[]) WITH ORDINALITY AS given(name, position)
             JOIN tags t ON t.tenant_id = $1 AND t.name = given.name
         )
         \(linkWanted)
         """)
 
-    /// The end of both link statements: given CTEs `contact` (one row, its id) and `wanted`
-    /// (`tag_id`, `position`), removes the links not wanted and adds or re-orders the rest.
+    /// The end of every link statement (create, update, create-contacts): given CTEs `contact`
+    /// (the ids of the contacts written) and `wanted` (`contact_id`, `tag_id`, `position`), removes
+    /// the links not wanted and adds or re-orders the rest. Driven by those contacts (an index scan
+    /// by id, a hashed `NOT IN`), never by a scan of the tenant's links.
     static let linkWanted = """
         , removed AS (
-            DELETE FROM contact_tags ct USING contact
-            WHERE ct.tenant_id = $1 AND ct.contact_id = contact.id
-              AND ct.tag_id NOT IN (SELECT tag_id FROM wanted)
+            DELETE FROM contact_tags ct
+            WHERE ct.tenant_id = $1 AND ct.contact_id = ANY (ARRAY(SELECT id FROM contact))
+              AND (ct.contact_id, ct.tag_id) NOT IN (SELECT contact_id, tag_id FROM wanted)
         )
         INSERT INTO contact_tags (tenant_id, contact_id, tag_id, position)
-        SELECT $1, contact.id, wanted.tag_id, wanted.position FROM contact, wanted
+        SELECT $1, contact_id, tag_id, position FROM wanted
         ON CONFLICT (tenant_id, contact_id, tag_id) DO UPDATE SET position = EXCLUDED.position
         WHERE contact_tags.position <> EXCLUDED.position
         """

@@ -43,7 +43,7 @@ public final class RateLimiter: Sendable {
             if buckets.count > 100_000 { buckets.removeAll(keepingCapacity: true) }  // bounded memory
             var bucket = buckets[workspace] ?? (burst, now)
             let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             bucket.tokens = min(burst, bucket.tokens + seconds * rate)
             bucket.updated = now
             let allowed = bucket.tokens >= 1

@@ -24,7 +24,7 @@ public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
                 "http.method": .string(request.method.rawValue),
                 "http.route": .string(context.endpointPath ?? "unmatched"),
                 "http.status": .stringConvertible(response.status.code),
-                "http.duration_ms": .string(decimalText(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)),
+                "http.duration_ms": .string(decimalText(elapsed.inSeconds * 1000)),
             ])
         return response
     }

@@ -164,7 +164,8 @@ struct ValidatedChunk: Sendable {
             }
             switch columns.validate(fields) {
             case .success(let input):
-                let partition = partitions == 1 ? 0 : Int(Self.hash(input.phone) % UInt64(partitions))
+                // Any hash stable for the run will do: a phone must always go to the same writer.
+                let partition = Int(UInt(bitPattern: input.phone.hashValue) % UInt(partitions))
                 batches[partition].column(row)
                 batches[partition].column(ULID().uuid)
                 batches[partition].column(input.phone)
@@ -180,11 +181,6 @@ struct ValidatedChunk: Sendable {
                 }
             }
         }
-    }
-
-    /// FNV-1a: which writer a phone belongs to, the same in every chunk.
-    static func hash(_ phone: String) -> UInt64 {
-        phone.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 }
 
