@@ -110,7 +110,7 @@ public struct CivilTime: Sendable, Hashable {
         self.second = Int(rest % 60)
     }
 
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400

@@ -36,6 +36,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests per second per workspace, 0 for none (env RATE_LIMIT_PER_SECOND). Default: 100, none on the embedded database")
     var rateLimit: Double?
 
+    @Option(help: "Where GET /metrics listens, HOST:PORT or off (env METRICS_ADDRESS). Default 127.0.0.1:9090")
+    var metricsAddress: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL). Default info")
     var logLevel: String?
 
@@ -46,6 +49,10 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host ?? env["HOST"] ?? configuration.host
         configuration.port = port ?? env["PORT"].flatMap(Int.init) ?? configuration.port
         configuration.bodyLimit = bodyLimit ?? env["BODY_LIMIT_BYTES"].flatMap(Int.init) ?? configuration.bodyLimit
+        if let text = metricsAddress ?? env["METRICS_ADDRESS"] {
+            guard text == "off" || ListenAddress(text) != nil else { throw ValidationError("--metrics-address: HOST:PORT or off") }
+            configuration.metrics = ListenAddress(text)
+        }
         if let secret = env["CURSOR_SECRET"], !secret.isEmpty { configuration.cursorSecret = secret }
         if let milliseconds = env["STATEMENT_TIMEOUT_MS"].flatMap(Int.init) { configuration.statementTimeout = .milliseconds(milliseconds) }
         if let seconds = tokenCacheSeconds ?? env["TOKEN_CACHE_SECONDS"].flatMap(Double.init) {

@@ -120,13 +120,17 @@ struct FieldValidationTests {
         for value in ["[]", "1", #""text""#, "true"] {
             #expect(try await create(#"{"phone": "+14155550123", "metadata": \#(value)}"#).errors["metadata"] == ["metadata must be a JSON object"])
         }
-        // Exactly 65,536 bytes as sent is fine; one more is not.
-        let filler = 65_536 - #"{"k":""}"#.utf8.count
-        let exact = #"{"k":"\#(String(repeating: "x", count: filler))"}"#
+        // Exactly 65,536 bytes as sent and as stored (jsonb writes `{"k": "…"}`) is fine; one more is not.
+        let filler = 65_536 - #"{"k": ""}"#.utf8.count
+        let exact = #"{"k": "\#(String(repeating: "x", count: filler))"}"#
         #expect(exact.utf8.count == 65_536)
         #expect(try await create(#"{"phone": "+14155550123", "metadata": \#(exact)}"#).status == .created)
-        let over = #"{"k":"\#(String(repeating: "x", count: filler + 1))"}"#
+        let over = #"{"k": "\#(String(repeating: "x", count: filler + 1))"}"#
         #expect(try await create(#"{"phone": "+14155550123", "metadata": \#(over)}"#).errors["metadata"]?.first?.contains("too long") == true)
+        // 65,536 bytes as sent without the space, so 65,537 as stored.
+        let compact = #"{"k":"\#(String(repeating: "x", count: filler + 1))"}"#
+        #expect(compact.utf8.count == 65_536)
+        #expect(try await create(#"{"phone": "+14155550123", "metadata": \#(compact)}"#).errors["metadata"] == [Metadata.tooLongAsStored])
         // Depth: the object is level 1, arrays count.
         func nested(_ levels: Int) -> String {
             String(repeating: #"{"a":"#, count: levels - 1) + "[]" + String(repeating: "}", count: levels - 1)

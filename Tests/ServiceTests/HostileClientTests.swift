@@ -12,99 +12,6 @@ import Testing
 import Glibc
 #endif
 
-/// A raw TCP client on loopback, for clients that misbehave below HTTP.
-struct RawClient {
-    let fd: Int32
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-    }
-
-    /// Sends bytes; false once the server has closed the connection.
-    @discardableResult
-    func send(_ text: String) -> Bool {
-        text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) } > 0
-    }
-
-    /// Whether the server closed the connection: drains what has arrived, then a read returns 0
-    /// (or fails other than by having nothing yet). Never blocks: callers wait with `Task.sleep`,
-    /// so a test waiting on a socket does not hold one of Swift's few pool threads.
-    func isClosedByServer() -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-            if count > 0 { continue }
-            return count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)
-        }
-    }
-
-    /// Waits up to `limit` for the first bytes of an answer.
-    func readResponse(within limit: Duration = .seconds(3)) async throws -> String {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            let text = readAvailable()
-            if !text.isEmpty { return text }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return ""
-    }
-
-    /// Polls until the server has closed the connection, up to `limit`.
-    func closedByServer(within limit: Duration = .seconds(3)) async throws -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if isClosedByServer() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
-    }
-
-    /// Reads what has arrived, without waiting.
-    func readAvailable() -> String {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
-    }
-
-    func close() { _ = Glibc.close(fd) }
-}
-
-/// The real server (`buildApplication`) on an ephemeral port, for the duration of `body`.
-func withLiveService(_ configure: (inout ServiceConfiguration) -> Void, _ body: (Int) async throws -> Void) async throws {
-    var configuration = ServiceConfiguration()
-    configuration.port = 0
-    configure(&configuration)
-    let pool = ConnectionPool(connection: configuration.database(url: TestEnvironment.value("TEST_DATABASE_URL")))
-    let port = NIOLockedValueBox<Int?>(nil)
-    let app = buildApplication(pool: pool, configuration: configuration, logger: Logger(label: "live")) { channel in
-        port.withLockedValue { $0 = channel.localAddress?.port }
-    }
-    let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "live")))
-    let running = Task { try await group.run() }
-    var bound: Int?
-    for _ in 0..<100 where bound == nil {
-        try await Task.sleep(for: .milliseconds(20))
-        bound = port.withLockedValue { $0 }
-    }
-    do {
-        try await body(try #require(bound))
-    } catch {
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
-        throw error
-    }
-    await group.triggerGracefulShutdown()
-    try await running.value
-}
-
 @Suite("Hostile and noisy clients")
 struct HostileClientTests {
     @Test func theBucketRefillsAtItsRate() {
@@ -146,7 +53,8 @@ struct HostileClientTests {
     @Test func slowAndIdleClientsAreDisconnected() async throws {
         // 1 s: long enough that a loaded machine running the whole suite reads the idle
         // connection's answer before the server gives up on it; the head below takes 5.4 s.
-        try await withLiveService({ $0.requestReadTimeout = .seconds(1) }) { port in
+        try await withLiveService({ $0.requestReadTimeout = .seconds(1) }) { service in
+            let port = service.port
             // Headers a byte at a time: closed once the head is overdue, though bytes keep coming
             // (the whole head takes at least 5.2 s to send; the server must close well before).
             let slow = try RawClient(port: port)
@@ -180,7 +88,8 @@ struct HostileClientTests {
     }
 
     @Test func connectionsBeyondTheCapWaitTheirTurn() async throws {
-        try await withLiveService({ $0.maxHTTPConnections = 2 }) { port in
+        try await withLiveService({ $0.maxHTTPConnections = 2 }) { service in
+            let port = service.port
             let first = try RawClient(port: port)
             let second = try RawClient(port: port)
             try await Task.sleep(for: .milliseconds(100))

@@ -71,17 +71,33 @@ struct ObservabilityTests {
         }
     }
 
-    @Test func metricsArePrometheusWithRequestsAndPoolGauges() async throws {
-        try await TestAPI.with { api in
-            _ = try await api.send(.get, "/healthz")
-            let reply = try await api.send(.get, "/metrics")
-            #expect(reply.status == .ok)
-            #expect(reply.headers[.contentType]?.hasPrefix("text/plain") == true)
+    @Test func metricsArePrometheusOnTheirOwnListenerOnly() async throws {
+        try await withLiveService { service in
+            let api = try RawClient(port: service.port)
+            api.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let fromAPI = try await api.readUntilClosed()
+            api.close()
+            #expect(fromAPI.text.hasPrefix("HTTP/1.1 200"))
+            #expect(fromAPI.text.contains("HTTP/1.1 404"), "the API's port must not serve /metrics")
+
+            let metrics = try RawClient(port: service.metricsPort)
+            metrics.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let reply = try await metrics.readUntilClosed()
+            metrics.close()
+            #expect(reply.text.hasPrefix("HTTP/1.1 200"))
+            #expect(reply.text.lowercased().contains("content-type: text/plain"))
             #expect(reply.text.contains("db_pool_connections{state=\"open\"}"))
             #expect(reply.text.contains("db_pool_max_connections"))
             #expect(reply.text.contains("hb_requests"))
             #expect(reply.text.contains("http_server_request_duration"))
         }
+    }
+
+    @Test func theMetricsAddressParses() {
+        #expect(ListenAddress("127.0.0.1:9090") == ListenAddress(host: "127.0.0.1", port: 9090))
+        #expect(ListenAddress("[::1]:9091") == ListenAddress(host: "::1", port: 9091))
+        #expect(ListenAddress("0.0.0.0:0") == ListenAddress(host: "0.0.0.0", port: 0))
+        for bad in ["9090", ":9090", "host:", "host:70000", "host:x", "off"] { #expect(ListenAddress(bad) == nil, "\(bad)") }
     }
 
     @Test func noStatementRunsPastTheTimeout() async throws {

@@ -115,7 +115,7 @@ struct TestAPI {
         _ headers: HTTPFields, method: HTTPRequest.Method = .post, uri: String = "/api/v1/actions/create-contact",
         body: ByteBuffer?, setup: TestingSetup = .router, logger: Logger? = nil
     ) async throws -> Reply {
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+        let app = Application(responder: built.responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
         return try await app.test(setup) { client in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) {
                 Reply(status: $0.status, headers: $0.headers, text: String(buffer: $0.body))
@@ -145,9 +145,14 @@ func jsonString(_ text: String) -> String {
     return String(decoding: writer.bytes, as: UTF8.self)
 }
 
-/// The router is only read once built (each test Application builds its responder from it),
-/// hence `@unchecked Sendable`.
+/// The router and its responder, built once: building a responder changes the router (it adds
+/// the HEAD endpoints), so test applications share one instead of each building its own. Only
+/// read after `init`, hence `@unchecked Sendable`.
 final class BuiltRouter: @unchecked Sendable {
     let router: Router<AppRequestContext>
-    init(router: Router<AppRequestContext>) { self.router = router }
+    let responder: RouterResponder<AppRequestContext>
+    init(router: Router<AppRequestContext>) {
+        self.router = router
+        self.responder = router.buildResponder()
+    }
 }

@@ -3,11 +3,13 @@ public import Logging
 public import PGStore
 import HummingbirdCore
 public import NIOCore
+import ServiceLifecycle
 
-/// The router with every route and the error middleware; what the tests drive.
+/// The API's router: every route, the error middleware, HEAD for every GET, and 405 with `Allow`
+/// for a known path called with a method it does not serve. What the tests drive.
 public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguration) -> Router<AppRequestContext> {
     Observability.bootstrap()
-    let router = Router(context: AppRequestContext.self)
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
@@ -15,31 +17,53 @@ public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguratio
     let rateLimiter = RateLimiter(configuration.rateLimit)
     HealthController(pool: pool).addRoutes(to: router)
     OpenAPIController().addRoutes(to: router)
-    MetricsController(pool: pool).addRoutes(to: router)
     ContactsController(
         reading: RequestReading(authenticator: authenticator, bodyLimit: configuration.bodyLimit, rateLimiter: rateLimiter),
         batchReading: RequestReading(authenticator: authenticator, bodyLimit: configuration.batchBodyLimit, rateLimiter: rateLimiter),
         store: ContactStore(pool: pool),
         cursors: PageCursors(secret: configuration.cursorSecret)
     ).addRoutes(to: router)
+    // Last: it applies to the router's "no route" answer only.
+    router.add(middleware: MethodNotAllowedMiddleware(servedBy: router))
     return router
 }
 
-/// The HTTP application; the pool runs as one of its services, so it is closed on graceful
-/// shutdown after the server has finished its in-flight requests.
+/// `GET /metrics` alone, for its own listener: traffic and error rates are not for every client
+/// that can reach the API's port.
+public func buildMetricsRouter(pool: ConnectionPool) -> Router<AppRequestContext> {
+    Observability.bootstrap()
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: ErrorMiddleware())
+    MetricsController(pool: pool).addRoutes(to: router)
+    return router
+}
+
+/// The HTTP application; the pool and the metrics listener run as its services, so they are
+/// closed on graceful shutdown after the server has finished its in-flight requests.
 public func buildApplication(
     pool: ConnectionPool, configuration: ServiceConfiguration, logger: Logger,
-    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+    onMetricsRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let readTimeout = TimeAmount(configuration.requestReadTimeout)
-    let idle = TimeAmount(configuration.idleTimeout)
+    let (idle, readTimeout) = (configuration.idleTimeout, configuration.requestReadTimeout)
+    var services: [any Service] = [pool]
+    if let metrics = configuration.metrics {
+        services.append(
+            Application(
+                router: buildMetricsRouter(pool: pool),
+                configuration: .init(address: .hostname(metrics.host, port: metrics.port), serverName: "contacts-metrics"),
+                onServerRunning: onMetricsRunning,
+                logger: logger))
+    }
     return Application(
         router: buildRouter(pool: pool, configuration: configuration),
-        server: .http1(configuration: .init(additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)], idleTimeout: idle)),
+        server: HTTPServerBuilder { responder in
+            ContactsHTTP1Channel(responder: responder, idleTimeout: idle, requestReadTimeout: readTimeout)
+        },
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "contacts",
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxHTTPConnections)),
-        services: [pool],
+        services: services,
         onServerRunning: onServerRunning,
         logger: logger
     )

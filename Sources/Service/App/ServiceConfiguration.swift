@@ -26,10 +26,33 @@ public struct ServiceConfiguration: Sendable {
     /// A request whose head, or whose body, takes longer than this to arrive is dropped (slow
     /// clients holding connections). Default 10 s.
     public var requestReadTimeout: Duration = .seconds(10)
+    /// Where `GET /metrics` listens, apart from the API; `nil`: nowhere. Default `127.0.0.1:9090`.
+    public var metrics: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
     /// Connection pool size and acquire bound (503 past it).
     public var pool = ConnectionPoolConfiguration()
 
     public init() {}
+}
+
+/// A host and a port to listen on.
+public struct ListenAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `HOST:PORT` (`[::1]:9090` for IPv6), or `nil` when it is not one.
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+        else { return nil }
+        var host = text[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty else { return nil }
+        self.init(host: String(host), port: port)
+    }
 }
 
 extension ServiceConfiguration {

@@ -52,6 +52,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         error.headers[HTTPField.Name("RateLimit-Remaining")!] = String(decision.remaining)
         return error
     }
+    /// A request NIO's parser refused (bad chunking, a body cut short, a malformed head).
+    public static let malformedRequest = APIError(.badRequest, code: "bad_request", message: "The HTTP request is malformed.")
+    public static let unsupportedTransferEncoding = APIError(
+        .notImplemented, code: "unsupported_transfer_encoding",
+        message: "The only Transfer-Encoding served is chunked; or send a Content-Length.")
     public static let internalError = APIError(
         .internalServerError, code: "internal_error", message: "Internal server error.")
 

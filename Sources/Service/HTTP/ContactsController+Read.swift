@@ -14,7 +14,7 @@ extension ContactsController {
     /// `GET /api/v1/contacts?phone=&email=&tag=&updated_since=&limit=&cursor=`.
     @Sendable func listContacts(_ request: Request, context: AppRequestContext) async throws -> Response {
         let tenant = try await reading.tenant(of: request)
-        let filter = try ListQuery.filter(from: request.uri.queryParameters, cursors: cursors)
+        let filter = try ListQuery.filter(from: request.uri.queryParameters, cursors: cursors, tenant: tenant)
         let (contacts, hasMore) = try await store.list(filter, tenant: tenant)
         var writer = JSONWriter(capacity: 256 * max(1, contacts.count))
         writer.beginObject()
@@ -23,7 +23,7 @@ extension ContactsController {
         for contact in contacts { contact.write(to: &writer, includeCreated: false) }
         writer.endArray()
         writer.key("next_cursor")
-        writer.optionalString(hasMore ? contacts.last.map { cursors.issue(after: $0.id) } : nil)
+        writer.optionalString(hasMore ? contacts.last.map { cursors.issue(after: $0.id, scope: filter.cursorScope(tenant: tenant)) } : nil)
         writer.endObject()
         return JSONResponse.make(status: .ok, bytes: writer.bytes)
     }

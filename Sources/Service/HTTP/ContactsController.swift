@@ -17,7 +17,7 @@ public struct ContactsController: Sendable {
         self.cursors = cursors
     }
 
-    public func addRoutes(to router: Router<AppRequestContext>) {
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         for prefix in ["/api/v1", "/v1"] {
             router.post(RouterPath("\(prefix)/actions/create-contact"), use: createContact)
         }
@@ -57,8 +57,25 @@ public struct ContactsController: Sendable {
         } catch let error as PGError where error.kind == .statementFailed
             && (error.sqlState?.errorClass == SQLState("22000") || error.sqlState?.errorClass == .integrityConstraintViolation)
         {
+            if let errors = storedLimitErrors(error) { throw APIError.validation(errors) }
             logger.warning("the database refused a validated value", metadata: ["pg.error": "\(error)"])
             throw APIError(.unprocessableContent, code: "invalid_value", message: "A value was refused by the database.")
         }
+    }
+
+    /// The limits only the database can check, on what a write computes there (migration 003):
+    /// an update-contact merge patch's result, and the tag list after `add_tags`.
+    static func storedLimitErrors(_ error: PGError) -> FieldErrors? {
+        guard error.sqlState == .checkViolation else { return nil }
+        var errors = FieldErrors()
+        switch error.constraintName {
+        case "contacts_metadata_size":
+            errors.add("metadata", Metadata.tooLongAsStored)
+        case "contact_tags_at_most_100":
+            errors.add("add_tags", "too many tags (at most \(TagList.maximumCount) after add_tags)")
+        default:
+            return nil
+        }
+        return errors
     }
 }

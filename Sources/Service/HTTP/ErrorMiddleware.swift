@@ -1,6 +1,7 @@
 public import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import PGStore
 
 /// Turns every error into the contract's JSON error body, so no route can leak a plain-text or
@@ -44,6 +45,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .unavailable("The write kept conflicting with concurrent ones; retry shortly.")
         case let error as PGError where error.sqlState?.errorClass == .insufficientResources:
             return .unavailable("The database is out of resources; retry shortly.")
+        case is HTTPParserError:
+            return .malformedRequest
         case is NIOTooManyBytesError:
             return .bodyTooLarge
         case let error as HTTPError:

@@ -11,7 +11,7 @@ public struct HealthController: Sendable {
 
     static let ping = PGStatement("SELECT 1")
 
-    public func addRoutes(to router: Router<AppRequestContext>) {
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/healthz") { _, _ in
             JSONResponse.make(status: .ok, bytes: Array(#"{"status":"ok"}"#.utf8))
         }

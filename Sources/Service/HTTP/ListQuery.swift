@@ -5,7 +5,9 @@ import PGStore
 /// The query string of `GET /api/v1/contacts`, validated: bad values are a 422 naming the
 /// parameter; a cursor the server did not issue is a 400.
 enum ListQuery {
-    static func filter(from parameters: some Sequence<(key: Substring, value: Substring)>, cursors: PageCursors) throws -> ContactFilter {
+    static func filter(
+        from parameters: some Sequence<(key: Substring, value: Substring)>, cursors: PageCursors, tenant: UUID
+    ) throws -> ContactFilter {
         var values: [String: String] = [:]
         // Hummingbird has already percent-decoded the values: decoding again would corrupt a literal `%`.
         for (key, value) in parameters { values[String(key)] = String(value) }
@@ -19,11 +21,11 @@ enum ListQuery {
             if filter.email == nil, errors["email"] == nil { errors.add("email", "email must not be empty") }
         }
         if let tag = values["tag"] {
-            let trimmed = tag.trimmingWhitespace()
+            let trimmed = tag.trimmingWhitespace().nfc
             if trimmed.isEmpty || trimmed.utf8.contains(0) { errors.add("tag", "tag must be a tag name") } else { filter.tag = trimmed }
         }
         if let since = values["updated_since"] {
-            if let date = try? Date(pgText: since), since.contains("T") || since.contains("t") {
+            if let date = RFC3339.parse(since) {
                 filter.updatedSince = date
             } else {
                 errors.add("updated_since", "updated_since must be an RFC 3339 date-time, such as 2026-05-07T08:14:23+00:00")
@@ -38,11 +40,21 @@ enum ListQuery {
         }
         guard errors.isEmpty else { throw APIError.validation(errors) }
         if let cursor = values["cursor"] {
-            guard let after = cursors.read(cursor) else {
-                throw APIError(.badRequest, code: "invalid_cursor", message: "The cursor was not issued by this server.")
+            guard let after = cursors.read(cursor, scope: filter.cursorScope(tenant: tenant)) else {
+                throw APIError(
+                    .badRequest, code: "invalid_cursor",
+                    message: "The cursor was not issued by this server for this workspace and these filters.")
             }
             filter.after = after
         }
         return filter
+    }
+}
+
+extension ContactFilter {
+    /// What a cursor of this listing is bound to: the workspace and every filter, normalized.
+    func cursorScope(tenant: UUID) -> PageCursors.Scope {
+        let since = updatedSince.map { String(Int64(($0.timeIntervalSince1970 * 1_000_000).rounded())) }
+        return PageCursors.Scope(tenant: tenant, filters: [phone, email, tag, since])
     }
 }

@@ -10,7 +10,7 @@ public struct MetricsController: Sendable {
         self.pool = pool
     }
 
-    public func addRoutes(to router: Router<AppRequestContext>) {
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         let registry = Observability.registry
         let connections = "Database connections of the pool, by state."
         let open = registry.makeGauge(name: "db_pool_connections", labels: [("state", "open")], help: connections)

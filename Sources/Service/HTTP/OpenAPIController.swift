@@ -4,7 +4,7 @@ public import Hummingbird
 public struct OpenAPIController: Sendable {
     public init() {}
 
-    public func addRoutes(to router: Router<AppRequestContext>) {
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         let bytes = Array(OpenAPIDocument.json.utf8)
         router.get("/api/v1/openapi.json") { _, _ in JSONResponse.make(status: .ok, bytes: bytes) }
     }

@@ -1,34 +1,72 @@
 import Digests
-import FoundationEssentials
+public import FoundationEssentials
 
-/// Opaque list cursors: the last id of a page, versioned and signed (HMAC-SHA256, truncated), so a
-/// cursor the server did not issue is recognised and refused (400) instead of being trusted.
+/// List cursors: opaque, and good only for the listing that issued them.
+///
+/// A cursor holds the last id of a page, encrypted (AES-256, one block), and a MAC (HMAC-SHA256,
+/// truncated to 12 bytes) over that and over the workspace and the filters it was issued for. So a
+/// client can neither read an id from it, nor forge one, nor replay it in another workspace or
+/// with other filters: each of those is refused (400) instead of paging through something else.
 /// Instances sharing `secret` accept each other's cursors.
 public struct PageCursors: Sendable {
-    private let key: [UInt8]
-    private static let version: UInt8 = 1
+    private let macKey: [UInt8]
+    private let cipher: AESBlock
+    private static let version: UInt8 = 2
+    private static let macLength = 12
 
     public init(secret: String) {
-        key = SHA256.hash(("contacts.cursor:" + secret).utf8)
+        let master = SHA256.hash(("contacts.cursor:" + secret).utf8)
+        macKey = SHA256.hmac(key: master, message: Array("mac".utf8))
+        cipher = AESBlock(key: SHA256.hmac(key: master, message: Array("id".utf8)))
     }
 
-    public func issue(after id: ULID) -> String {
-        var payload = Data([Self.version])
-        withUnsafeBytes(of: id.uuid.uuid) { payload.append(contentsOf: $0) }
-        payload.append(contentsOf: SHA256.hmac(key: key, message: payload).prefix(12))
-        return payload.base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
+    /// The cursor for the page after `id`, in `scope` (the workspace and the filters).
+    public func issue(after id: ULID, scope: Scope) -> String {
+        var payload = [Self.version]
+        payload += cipher.encrypt(withUnsafeBytes(of: id.uuid.uuid) { Array($0) })
+        payload += mac(payload, scope).prefix(Self.macLength)
+        return Data(payload).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
     }
 
-    /// The id a cursor points after, or `nil` for anything this server did not issue.
-    public func read(_ cursor: String) -> ULID? {
-        guard cursor.count <= 64 else { return nil }
+    /// The id a cursor points after, or `nil` for anything this server did not issue for `scope`.
+    public func read(_ cursor: String, scope: Scope) -> ULID? {
+        guard cursor.utf8.count <= 64 else { return nil }
         var base64 = cursor.replacing("-", with: "+").replacing("_", with: "/")
         while base64.count % 4 != 0 { base64.append("=") }
-        guard let data = Data(base64Encoded: base64), data.count == 29, data.first == Self.version else { return nil }
-        let payload = data.prefix(17)
-        let mac = Array(SHA256.hmac(key: key, message: payload).prefix(12))
-        guard SHA256.constantTimeEqual(mac, Array(data.suffix(12))) else { return nil }
-        let b = Array(payload.dropFirst())
+        guard let data = Data(base64Encoded: base64), data.count == 17 + Self.macLength, data.first == Self.version else {
+            return nil
+        }
+        let bytes = Array(data)
+        let payload = Array(bytes.prefix(17))
+        guard SHA256.constantTimeEqual(Array(mac(payload, scope).prefix(Self.macLength)), Array(bytes.suffix(Self.macLength))) else {
+            return nil
+        }
+        let b = cipher.decrypt(Array(payload.dropFirst()))
         return ULID(uuid: UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
+    }
+
+    private func mac(_ payload: [UInt8], _ scope: Scope) -> [UInt8] {
+        SHA256.hmac(key: macKey, message: payload + scope.bytes)
+    }
+
+    /// What a cursor is bound to: the workspace, and each filter's normalized value (`limit` is
+    /// not a filter: a client may change the page size between pages).
+    public struct Scope: Sendable {
+        let bytes: [UInt8]
+
+        public init(tenant: UUID, filters: [String?]) {
+            var bytes = withUnsafeBytes(of: tenant.uuid) { Array($0) }
+            for filter in filters {
+                // Absent and empty differ; each value is length-prefixed, so no two lists collide.
+                guard let filter else {
+                    bytes.append(0)
+                    continue
+                }
+                bytes.append(1)
+                withUnsafeBytes(of: UInt32(filter.utf8.count).bigEndian) { bytes += $0 }
+                bytes += filter.utf8
+            }
+            self.bytes = bytes
+        }
     }
 }

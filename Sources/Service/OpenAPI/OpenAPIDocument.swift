@@ -911,21 +911,8 @@ public enum OpenAPIDocument {
      }
     }
    }
-  },
-  "/metrics": {
-   "get": {
-    "operationId": "metrics",
-    "summary": "Prometheus metrics: requests by route and status, durations, pool gauges, database errors by SQLSTATE class",
-    "responses": {
-     "200": {
-      "description": "Prometheus text format",
-      "content": {
-       "text/plain": {}
-      }
-     }
-    }
-   }
   }
+
  }
 }
 """#

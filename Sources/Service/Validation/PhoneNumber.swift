@@ -6,6 +6,8 @@ public enum PhoneNumber {
     public enum Problem: Error, Sendable, Equatable {
         case missingPlus, extensionPresent, forbiddenCharacter, notANumber, invalidCountryCode
         case tooShort, tooLong, invalidLength, notValid
+        /// Longer than ``PhoneNumber/maximumLength`` as written: refused before parsing.
+        case overLengthLimit
 
         public var message: String {
             switch self {
@@ -16,18 +18,26 @@ public enum PhoneNumber {
             case .invalidCountryCode: "phone has an invalid country code"
             case .tooShort: "phone is too short"
             case .tooLong: "phone is too long"
+            case .overLengthLimit: "phone is too long (at most \(PhoneNumber.maximumLength) characters)"
             case .invalidLength: "phone has an invalid length for its country"
             case .notValid: "phone is not a valid number for its country"
             }
         }
     }
 
+    /// The longest phone accepted, in Unicode code points after trimming white space. E.164 has at
+    /// most 15 digits; this leaves room for separators (`+1 (415) 555-0123` is 17).
+    public static let maximumLength = 32
+
     /// Normalizes `input` to E.164 (`+1 (415) 555-0123` → `+14155550123`).
     ///
-    /// Only a leading `+`, Unicode decimal digits, spaces, `.`, `-`, `(` and `)` pass the filter
+    /// Longer input than ``maximumLength`` is refused before anything else looks at it:
+    /// libphonenumber's parsing costs time quadratic in the digit count (32,000 digits took 11 s).
+    /// Then only a leading `+`, Unicode decimal digits, spaces, `.`, `-`, `(` and `)` pass the filter
     /// (libphonenumber alone accepts more, such as letters and extensions); then libphonenumber
     /// decides whether the number is valid for its country.
     public static func normalize(_ input: String) -> Result<String, Problem> {
+        guard !input.exceedsTrimmedLength(maximumLength) else { return .failure(.overLengthLimit) }
         let scalars = input.unicodeScalars.drop(while: \.isWhitespace)
         guard let first = scalars.first else { return .failure(.notANumber) }
         guard first == "+" else {

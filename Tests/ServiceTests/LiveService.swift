@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import PGStore
+import Service
+import ServiceLifecycle
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A raw TCP client on loopback, for clients that misbehave below HTTP.
+struct RawClient {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    /// Sends bytes; false once the server has closed the connection.
+    @discardableResult
+    func send(_ text: String) -> Bool {
+        text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) } > 0
+    }
+
+    /// Whether the server closed the connection: drains what has arrived, then a read returns 0
+    /// (or fails other than by having nothing yet). Never blocks: callers wait with `Task.sleep`,
+    /// so a test waiting on a socket does not hold one of Swift's few pool threads.
+    func isClosedByServer() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if count > 0 { continue }
+            return count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)
+        }
+    }
+
+    /// Waits up to `limit` for the first bytes of an answer.
+    func readResponse(within limit: Duration = .seconds(3)) async throws -> String {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let text = readAvailable()
+            if !text.isEmpty { return text }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return ""
+    }
+
+    /// Polls until the server has closed the connection, up to `limit`.
+    func closedByServer(within limit: Duration = .seconds(3)) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if isClosedByServer() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// Everything the server sends until it closes the connection, or until `limit` passes; and
+    /// whether it closed.
+    func readUntilClosed(within limit: Duration = .seconds(5)) async throws -> (text: String, closed: Bool) {
+        let deadline = ContinuousClock.now + limit
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if count > 0 {
+                received += buffer[..<count]
+                continue
+            }
+            if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) {
+                return (String(decoding: received, as: UTF8.self), true)
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return (String(decoding: received, as: UTF8.self), false)
+    }
+
+    /// Stops sending (the server sees end of input) but keeps reading.
+    func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Reads what has arrived, without waiting.
+    func readAvailable() -> String {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+/// The ports of a live service.
+struct LiveService {
+    /// The API's.
+    var port: Int
+    /// The metrics listener's.
+    var metricsPort: Int
+}
+
+/// The real server (`buildApplication`) on ephemeral ports (the API's and the metrics listener's),
+/// for the duration of `body`.
+func withLiveService(
+    _ configure: (inout ServiceConfiguration) -> Void = { _ in }, _ body: (LiveService) async throws -> Void
+) async throws {
+    var configuration = ServiceConfiguration()
+    configuration.port = 0
+    configuration.metrics = ListenAddress(host: "127.0.0.1", port: 0)
+    configure(&configuration)
+    let pool = ConnectionPool(connection: configuration.database(url: TestEnvironment.value("TEST_DATABASE_URL")))
+    let ports = NIOLockedValueBox<(api: Int?, metrics: Int?)>((nil, nil))
+    let app = buildApplication(
+        pool: pool, configuration: configuration, logger: Logger(label: "live"),
+        onServerRunning: { channel in ports.withLockedValue { $0.api = channel.localAddress?.port } },
+        onMetricsRunning: { channel in ports.withLockedValue { $0.metrics = channel.localAddress?.port } })
+    let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "live")))
+    let running = Task { try await group.run() }
+    var bound: LiveService?
+    for _ in 0..<250 where bound == nil {
+        try await Task.sleep(for: .milliseconds(20))
+        let (api, metrics) = ports.withLockedValue { $0 }
+        if let api, let metrics { bound = LiveService(port: api, metricsPort: metrics) }
+    }
+    do {
+        try await body(try #require(bound))
+    } catch {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        throw error
+    }
+    await group.triggerGracefulShutdown()
+    try await running.value
+}
+
