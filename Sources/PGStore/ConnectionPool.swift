@@ -36,7 +36,9 @@ public final class ConnectionPool: Sendable {
             PoolStateMachine(
                 maxConnections: configuration.maxConnections,
                 backoffInitial: configuration.connectBackoffInitial,
-                backoffMaximum: configuration.connectBackoffMaximum
+                backoffMaximum: configuration.connectBackoffMaximum,
+                ownerShare: configuration.maxConnectionsPerOwner,
+                bulkLimit: configuration.maxBulkConnections
             )
         )
         // One sweeper enforces every waiter's deadline: a timer per waiter costs more than the wait.
@@ -56,20 +58,22 @@ public final class ConnectionPool: Sendable {
     static let sweepInterval: Duration = .milliseconds(20)
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
-    /// Leases a connection for the duration of `body`.
+    /// Leases a connection for the duration of `body`; `lease` says for whom, so that no tenant
+    /// and no bulk job takes the whole pool while others wait.
     public func withConnection<T>(
         isolation: isolated (any Actor)? = #isolation,
+        lease: PoolLease = PoolLease(),
         _ body: (PGConnection) async throws -> T
     ) async throws -> T {
-        let connection = try await acquire()
+        let connection = try await acquire(lease)
         let result: T
         do {
             result = try await body(connection)
         } catch {
-            await release(connection)
+            await release(connection, lease)
             throw error
         }
-        await release(connection)
+        await release(connection, lease)
         return result
     }
 
@@ -115,40 +119,40 @@ public final class ConnectionPool: Sendable {
 
     // MARK: Acquire and release
 
-    private func acquire() async throws -> PGConnection {
+    private func acquire(_ lease: PoolLease) async throws -> PGConnection {
         let deadline = ContinuousClock.now + configuration.acquireTimeout
         while true {
-            let (connection, idleSince) = try await acquireOnce(deadline: deadline)
+            let (connection, idleSince) = try await acquireOnce(deadline: deadline, lease: lease)
             guard let idleSince else { return connection }  // fresh or handed over just now
             if await isHealthy(connection, idleSince: idleSince) { return connection }
             logger.debug("discarding a broken pooled connection", metadata: ["pg.backend_pid": "\(connection.backendPID)"])
-            await discard(connection)
+            await discard(connection, lease)
         }
     }
 
     /// A connection, and since when it idled (`nil` when it is fresh or was just in use).
     private func acquireOnce(
-        deadline: ContinuousClock.Instant
+        deadline: ContinuousClock.Instant, lease: PoolLease
     ) async throws -> (PGConnection, idleSince: ContinuousClock.Instant?) {
-        switch state.withLock({ $0.acquire(now: .now) }) {
+        switch state.withLock({ $0.acquire(now: .now, lease: lease) }) {
         case .use(let connection, let since):
             return (connection, since)
         case .open:
-            return (try await open(forWaiters: false), nil)
+            return (try await open(for: lease), nil)
         case .failClosed:
             throw ConnectionPoolError.closed
         case .failBackoff(let error):
             throw error
         case .queued, .mustWait:
-            return (try await wait(until: deadline), nil)
+            return (try await wait(until: deadline, lease: lease), nil)
         }
     }
 
-    private func wait(until deadline: ContinuousClock.Instant) async throws -> PGConnection {
+    private func wait(until deadline: ContinuousClock.Instant, lease: PoolLease) async throws -> PGConnection {
         let id = waiterIDs.wrappingAdd(1, ordering: .relaxed).newValue
         let connection = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: Waiter) in
-                let action = state.withLock { $0.acquire(now: .now, waiter: (id, continuation, deadline)) }
+                let action = state.withLock { $0.acquire(now: .now, waiter: (id, continuation, deadline), lease: lease) }
                 switch action {
                 case .queued, .mustWait:
                     break
@@ -157,7 +161,7 @@ public final class ConnectionPool: Sendable {
                 case .open:
                     Task { [self] in
                         do {
-                            continuation.resume(returning: try await open(forWaiters: false))
+                            continuation.resume(returning: try await open(for: lease))
                         } catch {
                             continuation.resume(throwing: error)
                         }
@@ -176,18 +180,19 @@ public final class ConnectionPool: Sendable {
         return connection
     }
 
-    /// Opens a connection on the pool's threads; for waiters, hands it to the first of them.
-    private func open(forWaiters: Bool) async throws -> PGConnection {
+    /// Opens a connection on the pool's threads: for the caller holding `lease`, or (`nil`) for
+    /// the waiters, handing it to the one whose turn it is.
+    private func open(for lease: PoolLease?) async throws -> PGConnection {
         do {
             let connection = try await PGConnection.connect(connectionConfiguration, threadPool: threadPool)
-            perform(state.withLock { $0.opened(connection, forWaiters: forWaiters, now: .now) })
+            perform(state.withLock { $0.opened(connection, forWaiters: lease == nil, now: .now) })
             return connection
         } catch let error as PGError {
             logger.warning("database connect failed", metadata: ["pg.error": "\(error)"])
-            perform(state.withLock { $0.openFailed(error, now: .now) })
+            perform(state.withLock { $0.openFailed(error, now: .now, lease: lease) })
             throw error
         } catch {
-            perform(state.withLock { $0.openFailed(PGError(kind: .connectionFailed, message: "\(error)"), now: .now) })
+            perform(state.withLock { $0.openFailed(PGError(kind: .connectionFailed, message: "\(error)"), now: .now, lease: lease) })
             throw error
         }
     }
@@ -205,7 +210,7 @@ public final class ConnectionPool: Sendable {
         return true
     }
 
-    private func release(_ connection: PGConnection) async {
+    private func release(_ connection: PGConnection, _ lease: PoolLease) async {
         var reusable = !connection.isBroken
         if reusable, connection.transactionStatus != .idle {
             logger.debug("rolling back a connection returned mid-transaction")
@@ -213,12 +218,12 @@ public final class ConnectionPool: Sendable {
             reusable = !connection.isBroken && connection.transactionStatus == .idle
         }
         if !reusable { await connection.close() }
-        perform(state.withLock { $0.release(connection, reusable: reusable, now: .now) })
+        perform(state.withLock { $0.release(connection, reusable: reusable, now: .now, lease: lease) })
     }
 
-    private func discard(_ connection: PGConnection) async {
+    private func discard(_ connection: PGConnection, _ lease: PoolLease) async {
         await connection.close()
-        perform(state.withLock { $0.release(connection, reusable: false, now: .now) })
+        perform(state.withLock { $0.release(connection, reusable: false, now: .now, lease: lease) })
     }
 
     private func perform(_ action: PoolStateMachine<PGConnection, Waiter>.Release) {
@@ -228,7 +233,7 @@ public final class ConnectionPool: Sendable {
         case .handOver(let connection, let waiter):
             waiter.resume(returning: connection)
         case .openForWaiters:
-            Task { [self] in _ = try? await open(forWaiters: true) }
+            Task { [self] in _ = try? await open(for: nil) }
         case .failWaiters(let waiters, let error):
             for waiter in waiters { waiter.resume(throwing: error) }
         case .close(let connection):

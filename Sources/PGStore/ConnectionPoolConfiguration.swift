@@ -15,8 +15,21 @@ public struct ConnectionPoolConfiguration: Sendable {
     public var connectBackoffInitial: Duration = .milliseconds(50)
     public var connectBackoffMaximum: Duration = .seconds(1)
 
-    public init(maxConnections: Int = 4, acquireTimeout: Duration = .seconds(2)) {
+    /// Connections one owner (a tenant) may hold while others wait for one. When nobody else
+    /// waits, an owner may use the whole pool. Default: half the pool, rounded up.
+    public var maxConnectionsPerOwner: Int
+    /// Connections bulk leases may hold at once, whoever waits: the rest stay for interactive
+    /// requests. Default: half the pool, rounded up.
+    public var maxBulkConnections: Int
+
+    public init(
+        maxConnections: Int = 4, acquireTimeout: Duration = .seconds(2), maxConnectionsPerOwner: Int? = nil,
+        maxBulkConnections: Int? = nil
+    ) {
         self.maxConnections = max(1, maxConnections)
         self.acquireTimeout = acquireTimeout
+        let half = (self.maxConnections + 1) / 2
+        self.maxConnectionsPerOwner = min(self.maxConnections, max(1, maxConnectionsPerOwner ?? half))
+        self.maxBulkConnections = min(self.maxConnections, max(1, maxBulkConnections ?? half))
     }
 }

@@ -1,4 +1,21 @@
 import DequeModule
+public import FoundationEssentials
+
+/// Who a lease is for, so that a pool shared by many tenants stays fair: while others wait, no
+/// owner gets more than its share of the connections, and bulk work (large batches, imports)
+/// never holds more than its own share, so interactive requests always find connections.
+public struct PoolLease: Sendable, Hashable {
+    /// The tenant, or `nil` for work of no one in particular (health checks, authentication).
+    public var owner: UUID?
+    /// Bulk work waits behind interactive requests and is capped at
+    /// ``ConnectionPoolConfiguration/maxBulkConnections``.
+    public var isBulk: Bool
+
+    public init(owner: UUID? = nil, isBulk: Bool = false) {
+        self.owner = owner
+        self.isBulk = isBulk
+    }
+}
 
 /// The pool's decisions, with no I/O and no clock of its own: each call takes `now` and returns
 /// what the caller must do, so the rules can be tested without a database or real time.
@@ -29,43 +46,62 @@ struct PoolStateMachine<Connection, Waiter> {
         case close(Connection)
     }
 
+    struct Waiting {
+        var id: Int
+        var waiter: Waiter
+        var deadline: ContinuousClock.Instant
+        var lease: PoolLease
+    }
+
     let maxConnections: Int
     let backoffInitial: Duration
     let backoffMaximum: Duration
+    /// Connections one owner may hold while other owners wait.
+    let ownerShare: Int
+    /// Connections bulk leases may hold at once, whoever waits.
+    let bulkLimit: Int
 
     private(set) var idle: [(connection: Connection, since: ContinuousClock.Instant)] = []
     private(set) var leased = 0
     private(set) var opening = 0
-    private(set) var waiters: Deque<(id: Int, waiter: Waiter, deadline: ContinuousClock.Instant)> = []
+    private(set) var waiters: Deque<Waiting> = []
+    private(set) var leasesByOwner: [UUID: Int] = [:]
+    private(set) var bulkLeased = 0
     private(set) var closed = false
     private var failures = 0
     private var retryAt: ContinuousClock.Instant?
     private var lastConnectError: PGError?
 
-    init(maxConnections: Int, backoffInitial: Duration, backoffMaximum: Duration) {
+    init(maxConnections: Int, backoffInitial: Duration, backoffMaximum: Duration, ownerShare: Int? = nil, bulkLimit: Int? = nil) {
         self.maxConnections = maxConnections
         self.backoffInitial = backoffInitial
         self.backoffMaximum = backoffMaximum
+        self.ownerShare = max(1, ownerShare ?? maxConnections)
+        self.bulkLimit = max(1, bulkLimit ?? maxConnections)
     }
 
     var total: Int { idle.count + leased + opening }
 
     /// Takes an idle connection, reserves a slot to open one, or queues `waiter` when given.
     mutating func acquire(
-        now: ContinuousClock.Instant, waiter: (id: Int, waiter: Waiter, deadline: ContinuousClock.Instant)? = nil
+        now: ContinuousClock.Instant, waiter: (id: Int, waiter: Waiter, deadline: ContinuousClock.Instant)? = nil,
+        lease: PoolLease = PoolLease()
     ) -> Acquire {
         if closed { return .failClosed }
-        if let entry = idle.popLast() {
+        let bulkFull = lease.isBulk && bulkLeased >= bulkLimit
+        if !bulkFull, let entry = idle.popLast() {
             leased += 1
+            reserve(lease)
             return .use(entry.connection, idleSince: entry.since)
         }
-        if total < maxConnections {
+        if !bulkFull, total < maxConnections {
             if let retryAt, now < retryAt, let lastConnectError { return .failBackoff(lastConnectError) }
             opening += 1
+            reserve(lease)
             return .open
         }
         guard let waiter else { return .mustWait }
-        waiters.append(waiter)
+        waiters.append(Waiting(id: waiter.id, waiter: waiter.waiter, deadline: waiter.deadline, lease: lease))
         return .queued
     }
 
@@ -83,9 +119,11 @@ struct PoolStateMachine<Connection, Waiter> {
         return park(connection, now: now)
     }
 
-    /// A connect failed: start or extend the backoff.
-    mutating func openFailed(_ error: PGError, now: ContinuousClock.Instant) -> Release {
+    /// A connect failed: start or extend the backoff. `lease`: the caller's own (not when the
+    /// connection was opened for waiters).
+    mutating func openFailed(_ error: PGError, now: ContinuousClock.Instant, lease: PoolLease? = nil) -> Release {
         opening -= 1
+        if let lease { unreserve(lease) }
         failures += 1
         var delay = backoffInitial
         for _ in 1..<min(failures, 16) { delay = min(delay * 2, backoffMaximum) }
@@ -101,8 +139,9 @@ struct PoolStateMachine<Connection, Waiter> {
 
     /// A lease ended. A reusable connection goes to the first waiter or idles; a broken one frees
     /// its slot.
-    mutating func release(_ connection: Connection, reusable: Bool, now: ContinuousClock.Instant) -> Release {
+    mutating func release(_ connection: Connection, reusable: Bool, now: ContinuousClock.Instant, lease: PoolLease = PoolLease()) -> Release {
         leased -= 1
+        unreserve(lease)
         if closed { return .close(connection) }
         guard reusable else {
             if !waiters.isEmpty {
@@ -115,12 +154,47 @@ struct PoolStateMachine<Connection, Waiter> {
     }
 
     private mutating func park(_ connection: Connection, now: ContinuousClock.Instant) -> Release {
-        if let first = waiters.popFirst() {
+        if let index = nextWaiter() {
+            let next = waiters.remove(at: index)
             leased += 1
-            return .handOver(connection, first.waiter)
+            reserve(next.lease)
+            return .handOver(connection, next.waiter)
         }
         idle.append((connection, now))
         return .none
+    }
+
+    /// Who gets a freed connection: interactive waiters before bulk ones (bulk only below its
+    /// cap); within each, the first whose owner holds less than its share, else the first.
+    private func nextWaiter() -> Int? {
+        for bulk in [false, true] {
+            if bulk, bulkLeased >= bulkLimit { return nil }
+            var first: Int?
+            for (index, waiting) in waiters.enumerated() where waiting.lease.isBulk == bulk {
+                if isUnderShare(waiting.lease.owner) { return index }
+                if first == nil { first = index }
+            }
+            if let first { return first }
+        }
+        return nil
+    }
+
+    private func isUnderShare(_ owner: UUID?) -> Bool {
+        guard let owner else { return true }
+        return leasesByOwner[owner, default: 0] < ownerShare
+    }
+
+    private mutating func reserve(_ lease: PoolLease) {
+        if let owner = lease.owner { leasesByOwner[owner, default: 0] += 1 }
+        if lease.isBulk { bulkLeased += 1 }
+    }
+
+    private mutating func unreserve(_ lease: PoolLease) {
+        if let owner = lease.owner {
+            let count = leasesByOwner[owner, default: 1] - 1
+            leasesByOwner[owner] = count > 0 ? count : nil
+        }
+        if lease.isBulk { bulkLeased -= 1 }
     }
 
     /// Removes a waiter that gave up (timeout or cancellation); `nil` if it was already served.

@@ -24,6 +24,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Database connections (env POOL_SIZE). Default 4")
     var poolSize: Int?
 
+    @Option(help: "Connections one workspace may hold while others wait (env POOL_SHARE_PER_WORKSPACE). Default: half the pool")
+    var poolSharePerWorkspace: Int?
+
+    @Option(help: "Connections create-contacts batches may hold at once (env POOL_BULK_CONNECTIONS). Default: half the pool")
+    var poolBulkConnections: Int?
+
     @Option(help: "Milliseconds a request waits for a free connection before a 503 (env POOL_ACQUIRE_TIMEOUT_MS). Default 2000")
     var acquireTimeoutMs: Int?
 
@@ -60,7 +66,9 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.pool = ConnectionPoolConfiguration(
             maxConnections: poolSize ?? env["POOL_SIZE"].flatMap(Int.init) ?? configuration.pool.maxConnections,
-            acquireTimeout: .milliseconds(acquireTimeoutMs ?? env["POOL_ACQUIRE_TIMEOUT_MS"].flatMap(Int.init) ?? 2000)
+            acquireTimeout: .milliseconds(acquireTimeoutMs ?? env["POOL_ACQUIRE_TIMEOUT_MS"].flatMap(Int.init) ?? 2000),
+            maxConnectionsPerOwner: poolSharePerWorkspace ?? env["POOL_SHARE_PER_WORKSPACE"].flatMap(Int.init),
+            maxBulkConnections: poolBulkConnections ?? env["POOL_BULK_CONNECTIONS"].flatMap(Int.init)
         )
 
         let embedded = try await database.openEmbedded(logger: logger)

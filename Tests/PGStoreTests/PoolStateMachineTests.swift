@@ -1,3 +1,4 @@
+import FoundationEssentials
 @testable import PGStore
 import Testing
 
@@ -90,5 +91,64 @@ struct PoolStateMachineTests {
         #expect(waiters == ["w1"])
         guard case .close("a") = m.release("a", reusable: true, now: t0) else { Issue.record("expected close"); return }
         guard case .failClosed = m.acquire(now: t0) else { Issue.record("expected failClosed"); return }
+    }
+
+    // MARK: Fair shares
+
+    func fairMachine(max: Int, share: Int, bulk: Int) -> Machine {
+        Machine(maxConnections: max, backoffInitial: .milliseconds(50), backoffMaximum: .seconds(1), ownerShare: share, bulkLimit: bulk)
+    }
+
+    @Test func bulkLeasesLeaveConnectionsForInteractiveOnes() {
+        var m = fairMachine(max: 4, share: 4, bulk: 2)
+        let batches = PoolLease(owner: UUID(), isBulk: true)
+        for name in ["a", "b"] {
+            guard case .open = m.acquire(now: t0, lease: batches) else { Issue.record("expected open"); return }
+            _ = m.opened(name, forWaiters: false, now: t0)
+        }
+        // Two slots are free, but not for a third batch.
+        guard case .queued = m.acquire(now: t0, waiter: (1, "batch", t0 + .seconds(1)), lease: batches) else {
+            Issue.record("a third bulk lease must wait")
+            return
+        }
+        // An interactive request, of the same workspace or another, is served at once.
+        guard case .open = m.acquire(now: t0, lease: PoolLease(owner: UUID())) else { Issue.record("expected open"); return }
+        _ = m.opened("c", forWaiters: false, now: t0)
+        // A bulk lease ending hands its connection to the waiting batch.
+        guard case .handOver("a", "batch") = m.release("a", reusable: true, now: t0, lease: batches) else {
+            Issue.record("expected the batch to get the freed bulk connection")
+            return
+        }
+        #expect(m.bulkLeased == 2)
+    }
+
+    @Test func aFreedConnectionGoesToAWorkspaceUnderItsShareInteractiveFirst() {
+        var m = fairMachine(max: 2, share: 1, bulk: 2)
+        let (heavy, light) = (UUID(), UUID())
+        for name in ["a", "b"] {
+            _ = m.acquire(now: t0, lease: PoolLease(owner: heavy))
+            _ = m.opened(name, forWaiters: false, now: t0)
+        }
+        let deadline = t0 + .seconds(1)
+        _ = m.acquire(now: t0, waiter: (1, "heavy-again", deadline), lease: PoolLease(owner: heavy))
+        _ = m.acquire(now: t0, waiter: (2, "light-batch", deadline), lease: PoolLease(owner: light, isBulk: true))
+        _ = m.acquire(now: t0, waiter: (3, "light", deadline), lease: PoolLease(owner: light))
+        // The heavy workspace holds the whole pool: the light one's interactive request goes first,
+        // ahead of the heavy one's, which queued earlier, and of its own batch.
+        guard case .handOver("a", "light") = m.release("a", reusable: true, now: t0, lease: PoolLease(owner: heavy)) else {
+            Issue.record("expected the light workspace to be served first")
+            return
+        }
+        // Interactive before bulk, even over its share: with nobody else waiting, the pool is used.
+        guard case .handOver("b", "heavy-again") = m.release("b", reusable: true, now: t0, lease: PoolLease(owner: heavy)) else {
+            Issue.record("expected the heavy workspace's interactive request next")
+            return
+        }
+        #expect(m.leasesByOwner[heavy] == 1 && m.leasesByOwner[light] == 1)
+        guard case .handOver("a", "light-batch") = m.release("a", reusable: true, now: t0, lease: PoolLease(owner: light)) else {
+            Issue.record("expected the batch last")
+            return
+        }
+        #expect(m.waiters.isEmpty)
     }
 }

@@ -61,7 +61,7 @@ extension ContactStore {
         if !allTags.isEmpty { queries.append(PGQuery(Self.insertTags, [tenant, allTags])) }
         queries.append(
             PGQuery(Self.replaceManyLinks, [tenant, PGArray(linkPhones), PGArray(linkTags), PGArray(linkPositions), PGArray(unique.map(\.phone))]))
-        let results = try await pipeline(queries)
+        let results = try await pipeline(queries, tenant: tenant, bulk: true)
         var contacts: [String: Contact] = [:]
         for row in results[1] {
             let phone = try row.decode(String.self, column: "phone")

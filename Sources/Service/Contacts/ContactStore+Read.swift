@@ -83,6 +83,6 @@ extension ContactStore {
 
     /// One statement with the tenant set, in one round trip; its rows.
     private func inTenant(_ tenant: UUID, _ query: PGQuery) async throws -> PGRows {
-        try await pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), query])[1]
+        try await pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), query], tenant: tenant)[1]
     }
 }

@@ -91,7 +91,7 @@ extension ContactStore {
                 PGQuery(Self.editLinks, [tenant, patch.phone, patch.tags != nil, patch.tags ?? [], patch.addTags, patch.removeTags]))
         }
         queries.append(PGQuery(ContactQueries.byPhone, [tenant, patch.phone]))
-        let results = try await pipeline(queries)
+        let results = try await pipeline(queries, tenant: tenant)
         guard results[1].affectedRowCount == 1, let row = results.last?.first else { return nil }
         return try ContactQueries.contact(row)
     }

@@ -79,11 +79,13 @@ public struct ContactStore: Sendable {
 
     /// Runs a pipeline, again (up to 3 times in all) when it failed on a deadlock or a
     /// serialization failure: the whole transaction was rolled back, so running it again is safe.
-    func pipeline(_ queries: [PGQuery]) async throws -> [PGRows] {
+    /// `tenant` and `bulk` say whose work it is, for the pool's fair shares.
+    func pipeline(_ queries: [PGQuery], tenant: UUID, bulk: Bool = false) async throws -> [PGRows] {
+        let lease = PoolLease(owner: tenant, isBulk: bulk)
         var attempt = 1
         while true {
             do {
-                return try await pool.withConnection { try await $0.pipeline(queries) }
+                return try await pool.withConnection(lease: lease) { try await $0.pipeline(queries) }
             } catch let error as PGError where error.sqlState?.isTransient == true && attempt < 3 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(5 * attempt))
@@ -93,7 +95,7 @@ public struct ContactStore: Sendable {
 
     /// Creates or replaces the contact with `input.phone` in `tenant`.
     public func upsert(_ input: ContactInput, tenant: UUID) async throws -> Contact {
-        let results = try await pipeline(Self.upsertQueries(input, tenant: tenant, newID: ULID()))
+        let results = try await pipeline(Self.upsertQueries(input, tenant: tenant, newID: ULID()), tenant: tenant)
         guard let row = results[1].first else {
             throw PGError(kind: .unexpectedResponse, message: "the upsert returned no row")
         }

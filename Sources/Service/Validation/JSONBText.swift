@@ -7,10 +7,10 @@
 /// objects keep the last of duplicate keys and write `{"k": v, "k2": v2}`, arrays `[a, b]`,
 /// strings escape only `"`, `\`, and characters below U+0020, and numbers are written out in full
 /// by `numeric_out`.
-enum JSONBText {
+public enum JSONBText {
     /// The byte length of `value` as `jsonb` text, or `nil` when a number is outside what
     /// `numeric` holds (PostgreSQL would refuse the whole value).
-    static func length(of value: JSONValue) -> Int? {
+    public static func length(of value: JSONValue) -> Int? {
         switch value {
         case .null, .bool(true): return 4
         case .bool(false): return 5
@@ -51,7 +51,7 @@ enum JSONBText {
 }
 
 /// What `numeric` makes of a JSON number literal.
-enum NumericText {
+public enum NumericText {
     /// `numeric` holds at most 131,072 digits before the point (a weight of 32,767 base-10,000
     /// digits) and 16,383 after.
     static let maximumIntegerDigits = 131_072
@@ -62,7 +62,7 @@ enum NumericText {
     /// The length of `numeric_out`'s text for `literal` (a JSON number: `-?int(.frac)?(e±exp)?`),
     /// or `nil` when PostgreSQL would refuse it as out of range. `1.50e2` → `150` (3);
     /// `1.5e-3` → `0.0015` (6); `-0.00` → `0.00` (4).
-    static func length(of literal: String) -> Int? {
+    public static func length(of literal: String) -> Int? {
         var utf8 = literal.utf8[...]
         let negative = utf8.first == UInt8(ascii: "-")
         if negative { utf8 = utf8.dropFirst() }

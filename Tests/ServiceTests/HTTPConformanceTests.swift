@@ -1,0 +1,153 @@
+import Foundation
+import HTTPTypes
+import Service
+import Testing
+
+/// HTTP/1.1 below the routes, on a real socket: malformed framing answered with the contract's
+/// JSON (400, 501), never a 500 or an empty body; Host, Expect, HEAD, HTTP/1.0, 405.
+@Suite("HTTP/1.1 conformance on a live socket")
+struct HTTPConformanceTests {
+    static let head = "POST /api/v1/actions/create-contact HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+
+    /// Sends `raw`, optionally half-closes, and reads the answer until the server closes.
+    static func answer(_ raw: String, port: Int, halfClose: Bool = false) async throws -> (status: Int, text: String, closed: Bool) {
+        let client = try RawClient(port: port)
+        defer { client.close() }
+        client.send(raw)
+        if halfClose { client.shutdownWrite() }
+        let (text, closed) = try await client.readUntilClosed(within: .seconds(5))
+        let status = Int(text.dropFirst("HTTP/1.1 ".count).prefix(3)) ?? 0
+        return (status, text, closed)
+    }
+
+    /// The body after the head, parsed as the contract's error object.
+    static func errorBody(_ text: String) -> [String: Any]? {
+        guard let range = text.range(of: "\r\n\r\n") else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(text[range.upperBound...].utf8))) as? [String: Any]
+    }
+
+    @Test func malformedFramingGetsAJSON400Or501() async throws {
+        let (token, _, _) = try await TestEnvironment.tenant()
+        let auth = "Authorization: Bearer \(token)\r\n"
+        let cases: [(String, String, Bool, Int)] = [
+            ("unknown coding", Self.head + auth + "Transfer-Encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", false, 501),
+            ("gzip then chunked", Self.head + auth + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", false, 501),
+            ("chunk size zz", Self.head + auth + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", false, 400),
+            ("huge chunk size", Self.head + auth + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n{}\r\n0\r\n\r\n", false, 400),
+            ("LF-only chunk lines", Self.head + auth + "Transfer-Encoding: chunked\r\n\r\n2\n{}\n0\n\n", true, 400),
+            ("chunk shorter than its size", Self.head + auth + "Transfer-Encoding: chunked\r\n\r\n10\r\n{}\r\n", true, 400),
+            ("body shorter than Content-Length", Self.head + auth + "Content-Length: 100\r\n\r\n" + #"{"phone": "+14155550123"}"#, true, 400),
+            ("two Content-Lengths", Self.head + auth + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", false, 400),
+            ("NUL in a header", Self.head + auth + "X-Evil: a\u{0}b\r\nContent-Length: 2\r\n\r\n{}", false, 400),
+            ("1 MB header", Self.head + "X-Big: " + String(repeating: "a", count: 1_000_000) + "\r\n\r\n", false, 400),
+            ("garbage request line", "HELLO\r\n\r\n", false, 400),
+        ]
+        try await withLiveService { service in
+            for (name, raw, halfClose, expected) in cases {
+                let started = ContinuousClock.now
+                let reply = try await Self.answer(raw, port: service.port, halfClose: halfClose)
+                #expect(reply.status == expected, "\(name): \(reply.text.prefix(300))")
+                let body = Self.errorBody(reply.text)
+                #expect(body?["message"] is String && body?["code"] is String, "\(name): \(reply.text.prefix(300))")
+                #expect(reply.text.lowercased().contains("content-type: application/json"), "\(name)")
+                #expect(reply.closed, "\(name): the connection stays open")
+                #expect(ContinuousClock.now - started < .seconds(3), "\(name)")
+            }
+            // Nothing half-written, and the server is still well.
+            #expect(try await exchange(port: service.port, method: "GET", path: "/healthz").hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
+    @Test func hostIsRequiredOnceInHTTP11() async throws {
+        try await withLiveService { service in
+            for raw in ["GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"] {
+                let reply = try await Self.answer(raw, port: service.port)
+                #expect(reply.status == 400, "\(raw.debugDescription): \(reply.text.prefix(200))")
+                #expect(Self.errorBody(reply.text)?["code"] as? String == "bad_request")
+            }
+            // HTTP/1.0 may leave it out.
+            #expect(try await Self.answer("GET /healthz HTTP/1.0\r\n\r\n", port: service.port).status == 200)
+        }
+    }
+
+    /// Without keep-alive, HTTP/1.0 gets its answer and the connection ends right away, not at
+    /// the idle timeout (10 s here).
+    @Test func http10WithoutKeepAliveIsClosedAfterTheResponse() async throws {
+        try await withLiveService({ $0.idleTimeout = .seconds(10) }) { service in
+            let started = ContinuousClock.now
+            let reply = try await Self.answer("GET /healthz HTTP/1.0\r\n\r\n", port: service.port)
+            #expect(reply.status == 200)
+            #expect(reply.closed)
+            #expect(ContinuousClock.now - started < .seconds(3))
+            // With keep-alive it stays open for the next request.
+            let client = try RawClient(port: service.port)
+            defer { client.close() }
+            client.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            #expect(try await client.readResponse().hasPrefix("HTTP/1.1 200"))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(!client.isClosedByServer())
+        }
+    }
+
+    /// `Expect: 100-continue` is answered before the body is sent; another expectation gets 417.
+    @Test func expectContinueIsAnswered() async throws {
+        let (token, _, _) = try await TestEnvironment.tenant()
+        try await withLiveService { service in
+            let client = try RawClient(port: service.port)
+            defer { client.close() }
+            let body = #"{"phone": "+14155550123"}"#
+            client.send(Self.head + "Authorization: Bearer \(token)\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+            let interim = try await client.readResponse(within: .seconds(2))
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "\(interim)")
+            client.send(body)
+            let final = try await client.readResponse(within: .seconds(5))
+            #expect(final.hasPrefix("HTTP/1.1 201"), "\(final.prefix(200))")
+
+            let other = try await Self.answer(Self.head + "Expect: teapot\r\nContent-Length: 2\r\n\r\n{}", port: service.port)
+            #expect(other.status == 417)
+        }
+    }
+
+    /// HEAD on every GET route: the GET's status and headers, no body.
+    @Test func headIsServedWhereverGetIs() async throws {
+        let (token, _, _) = try await TestEnvironment.tenant()
+        try await withLiveService { service in
+            for path in ["/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/contacts", "/api/v1/tags"] {
+                let reply = try await Self.answer(
+                    "HEAD \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n", port: service.port)
+                #expect(reply.status == 200, "\(path): \(reply.text.prefix(200))")
+                let lower = reply.text.lowercased()
+                #expect(lower.contains("content-length: ") && !lower.contains("content-length: 0\r\n"), "\(path)")
+                #expect(reply.text.hasSuffix("\r\n\r\n"), "\(path): a HEAD answer has no body")
+            }
+            let unauthenticated = try await Self.answer("HEAD /api/v1/tags HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: service.port)
+            #expect(unauthenticated.status == 401)
+        }
+    }
+
+    /// A known path with a method it does not serve: 405 with `Allow`, before authentication.
+    @Test func wrongMethodIs405WithAllow() async throws {
+        try await TestAPI.with { api in
+            let cases: [(HTTPMethodName, String, String)] = [
+                (.get, "/api/v1/actions/create-contact", "POST"), (.put, "/v1/actions/create-contact", "POST"),
+                (.delete, "/api/v1/contacts/01JCX3Q5H6W6Y9M4T7ZQ8P2R1S", "GET, HEAD"), (.post, "/api/v1/contacts", "GET, HEAD"),
+                (.patch, "/api/v1/tags", "GET, HEAD"), (.post, "/healthz", "GET, HEAD"), (.delete, "/api/v1/openapi.json", "GET, HEAD"),
+            ]
+            for (method, path, allow) in cases {
+                let reply = try await api.send(method.method, path, body: method == .get ? nil : "{}")
+                #expect(reply.status == .methodNotAllowed, "\(method) \(path)")
+                #expect(reply.headers[.allow] == allow, "\(method) \(path)")
+                #expect(reply.code == "method_not_allowed")
+            }
+            #expect(try await api.send(.get, "/api/v1/nothing-here").status == .notFound)
+            #expect(try await api.send(.delete, "/api/v1/contacts/a/b").status == .notFound)
+        }
+    }
+}
+
+/// Request methods for table-driven tests (HTTPTypes' method is not `Sendable`-literal friendly).
+enum HTTPMethodName: String, CustomStringConvertible {
+    case get = "GET", put = "PUT", delete = "DELETE", post = "POST", patch = "PATCH"
+    var method: HTTPRequest.Method { HTTPRequest.Method(rawValue)! }
+    var description: String { rawValue }
+}
