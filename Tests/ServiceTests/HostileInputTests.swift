@@ -25,13 +25,14 @@ struct HostileInputTests {
             for (path, body) in bodies {
                 let started = ContinuousClock.now
                 let reply = try await api.send(.post, path, token: token, body: body)
-                #expect(ContinuousClock.now - started < .seconds(1), "\(path)")
+                // Wide: the whole suite runs beside it; before the fix one such request took 11.6 s alone.
+                #expect(ContinuousClock.now - started < .seconds(5), "\(path)")
                 #expect(reply.status == .unprocessableContent, "\(path)")
                 #expect(reply.errors["phone"] == ["phone is too long (at most 32 characters)"], "\(path): \(reply.text.prefix(200))")
             }
             var started = ContinuousClock.now
             let listed = try await api.send(.get, "/api/v1/contacts?phone=%2B" + String(repeating: "0", count: 32_000), token: token)
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - started < .seconds(5))
             #expect(listed.errors["phone"] == ["phone is too long (at most 32 characters)"])
             // 1,000 items of 200 digits each (10 × 4,000 digits took 1.2 s).
             let item = #"{"phone": \#(jsonString("+" + String(repeating: "1", count: 200)))}"#
@@ -39,7 +40,7 @@ struct HostileInputTests {
             let batch = try await api.send(
                 .post, "/api/v1/actions/create-contacts", token: token,
                 body: #"{"contacts": [\#(Array(repeating: item, count: 1000).joined(separator: ","))]}"#)
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(5))
             let results = try #require(batch.json["results"] as? [[String: Any]])
             #expect(results.count == 1000)
             #expect(results.allSatisfy { $0["status"] as? Int == 422 })
@@ -94,9 +95,31 @@ struct HostileInputTests {
                     try await Task.sleep(for: .milliseconds(50))
                 }
                 // Wide margins: this proves the absence of 10-second stalls, not a latency target.
-                #expect(probes.max()! < .seconds(1), "health probes: \(probes)")
-                for try await slowest in group { #expect(slowest < .seconds(3), "slowest hostile request: \(slowest)") }
+                // The rest of the suite shares the two cores, hence 2 s and 5 s.
+                #expect(probes.max()! < .seconds(2), "health probes: \(probes)")
+                for try await slowest in group { #expect(slowest < .seconds(5), "slowest hostile request: \(slowest)") }
             }
+        }
+    }
+
+    /// The CPU time that validating each field's worst input costs this thread: immune to the
+    /// load of the tests running beside it. Before the fix the phone alone took 11.6 s.
+    @Test func validatingTheWorstInputOfEachFieldCostsLittleCPU() throws {
+        let bodies = [
+            #"{"phone": \#(jsonString(Self.longPhone))}"#,
+            #"{"phone": "+14155550123", "metadata": {"n": 1e131071}}"#,
+            #"{"phone": "+14155550123", "metadata": {\#((0..<1000).map { #""k\#($0)": 1e100000"# }.joined(separator: ","))}}"#,
+            #"{"phone": "+14155550123", "tags": \#(jsonString(String(repeating: "é,", count: 100_000)))}"#,
+            #"{"phone": "+14155550123", "name": \#(jsonString(String(repeating: " ", count: 200_000) + "x"))}"#,
+            #"{"phone": "+14155550123", "email": \#(jsonString(String(repeating: "a", count: 200_000) + "@x"))}"#,
+        ]
+        for body in bodies {
+            let cost = try threadCPUTime {
+                let value = try JSONParser.parse(Array(body.utf8))
+                _ = ContactInput.validate(value, text: body)
+                _ = ContactPatch.validate(value, text: body)
+            }
+            #expect(cost < .milliseconds(200), "\(body.prefix(60)): \(cost)")
         }
     }
 
@@ -309,4 +332,16 @@ func exchange(port: Int, method: String, path: String, token: String? = nil, bod
     if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
     client.send(head + "\r\n" + (body ?? ""))
     return try await client.readUntilClosed(within: .seconds(20)).text
+}
+
+/// The CPU time `body` takes on the calling thread (it must not suspend).
+func threadCPUTime(_ body: () throws -> Void) rethrows -> Duration {
+    func now() -> Duration {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+    }
+    let start = now()
+    try body()
+    return now() - start
 }
