@@ -9,21 +9,30 @@ import Testing
 struct HTTPConformanceTests {
     static let head = "POST /api/v1/actions/create-contact HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
 
-    /// Sends `raw`, optionally half-closes, and reads the answer until the server closes.
+    /// Sends `raw`, optionally half-closes, and reads until the server closes: the first final
+    /// response's status and body (after any `100 Continue`), and the whole text.
     static func answer(_ raw: String, port: Int, halfClose: Bool = false) async throws -> (status: Int, text: String, closed: Bool) {
         let client = try RawClient(port: port)
         defer { client.close() }
         client.send(raw)
         if halfClose { client.shutdownWrite() }
-        let (text, closed) = try await client.readUntilClosed(within: .seconds(5))
+        var (text, closed) = try await client.readUntilClosed(within: .seconds(5))
+        while text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\n") { text.removeFirst("HTTP/1.1 100 Continue\r\n\r\n".count) }
         let status = Int(text.dropFirst("HTTP/1.1 ".count).prefix(3)) ?? 0
         return (status, text, closed)
     }
 
-    /// The body after the head, parsed as the contract's error object.
+    /// The first response's body (by its Content-Length), parsed as the contract's error object.
     static func errorBody(_ text: String) -> [String: Any]? {
-        guard let range = text.range(of: "\r\n\r\n") else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(text[range.upperBound...].utf8))) as? [String: Any]
+        let bytes = Array(text.utf8)
+        let separator = Array("\r\n\r\n".utf8)
+        guard let end = (0...(bytes.count - separator.count)).first(where: { Array(bytes[$0..<($0 + 4)]) == separator }) else { return nil }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
+            end + 4 + length <= bytes.count
+        else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(bytes[(end + 4)..<(end + 4 + length)]))) as? [String: Any]
     }
 
     @Test func malformedFramingGetsAJSON400Or501() async throws {
@@ -54,6 +63,57 @@ struct HTTPConformanceTests {
                 #expect(ContinuousClock.now - started < .seconds(3), "\(name)")
             }
             // Nothing half-written, and the server is still well.
+            #expect(try await exchange(port: service.port, method: "GET", path: "/healthz").hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
+    /// 300 generated mutations of a valid request (bytes, line ends, codings, chunk sizes,
+    /// repeated headers, bodies cut short): each gets an answer, never a 5xx other than 501, an
+    /// error is always the JSON body, and each takes a bounded time.
+    @Test func generatedMalformedRequestsGetBoundedJSONAnswers() async throws {
+        let (token, _, _) = try await TestEnvironment.tenant()
+        var random = SeededRandom(state: 20_261_125)
+        let body = #"{"phone": "+14155550199", "tags": "a, b"}"#
+        let codings = ["chunked", "xchunked", "gzip", "chunked, chunked", "identity", " chunked", "CHUNKED", "chunked;q=1", ""]
+        let sizes = ["zz", "ffffffffffffffffff", "-1", "2a", "0x10", "1;ext=1", "", " 2", "+2", "\(body.utf8.count + 5)"]
+        func mutated() -> String {
+            var head = ["POST /api/v1/actions/create-contact HTTP/1.1", "Host: localhost", "Authorization: Bearer \(token)",
+                        "Content-Type: application/json"]
+            var payload = body
+            switch Int.random(in: 0..<7, using: &random) {
+            case 0:
+                head.append("Transfer-Encoding: \(codings.randomElement(using: &random)!)")
+                payload = "\(sizes.randomElement(using: &random)!)\r\n\(body)\r\n0\r\n\r\n"
+            case 1:
+                head.append("Content-Length: \(body.utf8.count)")
+                head.append(["Content-Length: 1", "Host: other", "Transfer-Encoding: chunked", "Expect: 100-continue", "Expect: x"]
+                    .randomElement(using: &random)!)
+            case 2: head.append("Content-Length: \(Int.random(in: 0...(body.utf8.count * 2), using: &random))")
+            default: head.append("Content-Length: \(body.utf8.count)")
+            }
+            var raw = Array((head.joined(separator: "\r\n") + "\r\n\r\n" + payload).utf8)
+            for _ in 0..<Int.random(in: 0...2, using: &random) {
+                let index = Int.random(in: 0..<raw.count, using: &random)
+                raw[index] = [0, 9, 10, 13, 32, 58, 127, 0xFF, UInt8.random(in: 33...126, using: &random)].randomElement(using: &random)!
+            }
+            if Int.random(in: 0..<5, using: &random) == 0 { raw = Array(raw.prefix(Int.random(in: 1..<raw.count, using: &random))) }
+            return String(decoding: raw, as: UTF8.self)
+        }
+        try await withLiveService { service in
+            var statuses: [Int: Int] = [:]
+            for index in 0..<300 {
+                let raw = mutated()
+                let started = ContinuousClock.now
+                let reply = try await Self.answer(raw, port: service.port, halfClose: true)
+                statuses[reply.status, default: 0] += 1
+                #expect(ContinuousClock.now - started < .seconds(3), "#\(index): \(raw.debugDescription.prefix(300))")
+                #expect((200..<500).contains(reply.status) || reply.status == 501, "#\(index): \(raw.debugDescription.prefix(300)) → \(reply.text.prefix(200))")
+                if reply.status >= 400 {
+                    let error = Self.errorBody(reply.text)
+                    #expect(error?["message"] is String && error?["code"] is String, "#\(index): \(reply.text.prefix(300))")
+                }
+            }
+            #expect(statuses.keys.contains(201) && statuses.keys.contains(400) && statuses.keys.contains(501), "\(statuses)")
             #expect(try await exchange(port: service.port, method: "GET", path: "/healthz").hasPrefix("HTTP/1.1 200"))
         }
     }
