@@ -16,8 +16,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/.build/release/contacts /usr/local/bin/contacts
 COPY sql /app/sql
-ENV MIGRATIONS_DIR=/app/sql HOST=0.0.0.0 PORT=8080
+# Metrics on their own port, reachable inside the container network only (not published).
+ENV MIGRATIONS_DIR=/app/sql HOST=0.0.0.0 PORT=8080 METRICS_ADDRESS=0.0.0.0:9090
 USER nobody
-EXPOSE 8080
+EXPOSE 8080 9090
 ENTRYPOINT ["contacts"]
 CMD ["serve"]

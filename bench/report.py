@@ -1,7 +1,10 @@
 """Prints make bench's table from the figures the shell script gathered."""
 import re, sys
 (service, pg_tps, pg_latency, pg_failed, idle_kb, peak_kb, t0, t1, pg_t0, pg_t1, hz, batch_rate, batch_rate_parallel,
- batch_clients, import_line, phone_us, floor_us, healthz_us, readyz_us, concurrency, seconds, pool) = sys.argv[1:]
+ batch_clients, import_line, phone_us, floor_us, healthz_us, readyz_us, concurrency, seconds, pool,
+ neighbours_fair, neighbours_unfair, neighbour_clients) = sys.argv[1:]
+fair = [float(x) for x in neighbours_fair.split()]
+unfair = [float(x) for x in neighbours_unfair.split()]
 fields = dict(kv.split("=") for kv in service.split()[1:])
 rps = float(fields["rps"]); requests = int(fields["requests"])
 pg_tps = float(pg_tps or 0)
@@ -26,6 +29,10 @@ rows = [
     ("contacts import (generated CSV), contacts/s", f"{int(m.group(1)):,}" if m else import_line),
     ("floor per imported contact: phone validation, µs", phone_us),
     ("floor per imported contact: PostgreSQL plain INSERT of it and 2 links, µs", floor_us),
+    ("light workspace GET /api/v1/tags p99 alone (p50)", f"{fair[1]:.2f} ms ({fair[0]:.2f} ms)"),
+    (f"  while another floods create-contacts ({neighbour_clients} clients), fair shares on", f"{fair[3]:.2f} ms ({fair[2]:.2f} ms), ×{fair[3] / fair[1]:.1f}; flood {fair[4]:,.0f} contacts/s"),
+    ("  same, fair shares off (the service before), alone", f"{unfair[1]:.2f} ms ({unfair[0]:.2f} ms)"),
+    ("  same, fair shares off, during the flood", f"{unfair[3]:.2f} ms ({unfair[2]:.2f} ms), ×{unfair[3] / unfair[1]:.1f}; flood {unfair[4]:,.0f} contacts/s"),
 ]
 width = max(len(k) for k, _ in rows)
 print()

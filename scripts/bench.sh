@@ -2,7 +2,8 @@
 # make bench: the service against the database's own ceiling, in one run, on one throwaway server.
 # Runs inside scripts/with-test-postgres.sh (TEST_DATABASE_* set). Prints a table of figures.
 # Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (20), BENCH_WARMUP (5), POOL_SIZE (4),
-#        BENCH_CSV_ROWS (1000000), BENCH_BATCHES (40), BENCH_BATCH_CLIENTS (4).
+#        BENCH_CSV_ROWS (1000000), BENCH_BATCHES (40), BENCH_BATCH_CLIENTS (4),
+#        BENCH_NEIGHBOUR_SECONDS (8), BENCH_NEIGHBOUR_CLIENTS (8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 c=${BENCH_CONCURRENCY:-32}
@@ -22,6 +23,7 @@ account=$($bin account create --name bench)
 token=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$account")
 tenant=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["workspace_id"])' "$account")
 account_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["account_id"])' "$account")
+light_token=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$($bin account create --name light)")
 
 DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $port --pool-size "$pool" --rate-limit 0 --log-level warning &
 server=$!
@@ -76,5 +78,20 @@ phone_us=$($bin bench-phones)
 floor=$("$TEST_PG_BIN/psql" -X -q -v tenant="$tenant" -f bench/insert-floor.sql "$TEST_DATABASE_OWNER_URL" | awk '/Execution Time/ {print $3}')
 floor_us=$(echo "$floor" | awk '{s += $1} END {printf "%.1f", s * 1000 / 20000}')
 
+# Noisy neighbours: a light workspace's p99 alone and while another floods batches, with the
+# pool's fair shares (the server above), then on a second server with them off (every share the
+# whole pool: how the service behaved before).
+neighbour_seconds=${BENCH_NEIGHBOUR_SECONDS:-8}
+neighbour_clients=${BENCH_NEIGHBOUR_CLIENTS:-8}
+neighbours_fair=$(python3 bench/neighbours.py "http://127.0.0.1:$port" "$light_token" "$token" "$neighbour_seconds" "$neighbour_clients")
+DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $((port + 1)) --pool-size "$pool" --rate-limit 0 \
+  --log-level warning --metrics-address off --pool-share-per-workspace "$pool" --pool-bulk-connections "$pool" &
+unfair=$!
+trap 'kill $server $unfair 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$((port + 1))/healthz" >/dev/null && break; sleep 0.1; done
+neighbours_unfair=$(python3 bench/neighbours.py "http://127.0.0.1:$((port + 1))" "$light_token" "$token" "$neighbour_seconds" "$neighbour_clients")
+kill $unfair
+
 python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
-  "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$healthz_us" "$readyz_us" "$c" "$seconds" "$pool"
+  "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$healthz_us" "$readyz_us" "$c" "$seconds" "$pool" \
+  "$neighbours_fair" "$neighbours_unfair" "$neighbour_clients"

@@ -6,6 +6,10 @@ extension ContactsController {
     /// `POST /api/v1/actions/create-contacts`: 1–1,000 create-contact bodies; per-item results,
     /// the valid ones written set-wise in one round trip.
     @Sendable func createContacts(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await withTaskExecutorPreference(BulkExecutor.shared) { try await createContactsAtLowPriority(request, context: context) }
+    }
+
+    private func createContactsAtLowPriority(_ request: Request, context: AppRequestContext) async throws -> Response {
         let tenant = try await batchReading.tenant(of: request)
         let (body, text) = try await batchReading.jsonObject(of: request)
         guard case .array(let items)? = body["contacts"]?.value, (1...Self.maximumBatch).contains(items.count) else {
