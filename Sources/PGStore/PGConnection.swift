@@ -52,6 +52,13 @@ public final class PGConnection: Sendable {
         return try await run { try $0.execute(query) }
     }
 
+    /// Runs one statement with its parameters, prepared on first use: one round trip, and its own
+    /// transaction (a single statement needs no `BEGIN`).
+    @discardableResult
+    public func query(_ query: PGQuery) async throws -> PGRows {
+        try await run { try $0.execute(query) }
+    }
+
     /// Runs a statement with parameters without preparing it: for statements run once.
     @discardableResult
     public func query(unprepared sql: String, _ binds: [any PGEncodable] = []) async throws -> PGRows {

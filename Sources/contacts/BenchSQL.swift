@@ -4,8 +4,8 @@ import PGStore
 import Service
 
 /// `contacts bench-sql --tenant ID`: the pgbench script of one create-contact, built from the very
-/// statements the service sends (the product page's body, a phone drawn from 200,000), in one
-/// pipeline like the service's. Used by `make bench`.
+/// statement the service sends (the product page's body, a phone drawn from 200,000). Used by
+/// `make bench`.
 struct BenchSQL: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench-sql", abstract: "Print the pgbench script of one create-contact.", shouldDisplay: false)
 
@@ -18,8 +18,8 @@ struct BenchSQL: ParsableCommand {
             metadataJSON: #"{ "shopify_id": "12345", "lifetime_value": 8742.00 }"#)
         let id = ULID()
         let phoneExpression = "('+1415' || (2000000 + :n)::text)"
-        var script = "\\set n random(0, 199999)\n\\startpipeline\nBEGIN;\n"
-        for query in ContactStore.upsertQueries(input, tenant: tenantID, newID: id) {
+        var script = "\\set n random(0, 199999)\n"
+        for query in [ContactStore.upsertQuery(input, tenant: tenantID, newID: id)] {
             var sql = query.statement.sql
             for (index, bind) in Array(query.binds.enumerated()).reversed() as [(Int, String?)] {
                 let expression: String
@@ -34,7 +34,6 @@ struct BenchSQL: ParsableCommand {
             }
             script += sql.replacing("\n", with: " ") + ";\n"
         }
-        script += "COMMIT;\n\\endpipeline\n"
         print(script, terminator: "")
     }
 }

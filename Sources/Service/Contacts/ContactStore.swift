@@ -12,17 +12,11 @@ public struct ContactStore: Sendable {
 
     static let setTenant = PGStatement("SELECT set_config('app.tenant_id', $1, true)")
 
-    /// Upsert by (tenant, phone). `xmax = 0` tells an insert from an update. A second write moves
-    /// `updated_at` strictly forward even within the same microsecond.
+    /// The whole create-contact write, one call of `upsert_contact` (migration 005): the tenant,
+    /// the upsert, the tags and the links, one round trip, one implicit transaction. Nothing is
+    /// written when nothing changed.
     static let upsertContact = PGStatement(
-        """
-        INSERT INTO contacts AS c (tenant_id, id, phone, name, email, metadata)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-        ON CONFLICT (tenant_id, phone) DO UPDATE
-        SET name = EXCLUDED.name, email = EXCLUDED.email, metadata = EXCLUDED.metadata,
-            updated_at = greatest(now(), c.updated_at + interval '1 microsecond')
-        RETURNING id, metadata::text AS metadata, created_at, updated_at, (xmax = 0) AS inserted
-        """)
+        "SELECT id, metadata, created_at, updated_at, inserted FROM upsert_contact($1, $2, $3, $4, $5, $6::jsonb, $7::text[])")
 
     /// Creates missing tags. The names arrive sorted, so concurrent writers lock tag rows in the
     /// same order and cannot deadlock; existing tags are left alone (no read-modify-write).
@@ -31,20 +25,6 @@ public struct ContactStore: Sendable {
         INSERT INTO tags (tenant_id, name)
         SELECT $1, name FROM unnest($2::text[]) AS given(name)
         ON CONFLICT (tenant_id, name) DO NOTHING
-        """)
-
-    /// Replaces the contact's links set-wise: removes those not wanted, adds or re-orders the rest.
-    /// The contact is found by phone: in a pipeline the upsert's id cannot be fed forward.
-    static let replaceLinks = PGStatement(
-        """
-        WITH contact AS (
-            SELECT id FROM contacts WHERE tenant_id = $1 AND phone = $2
-        ), wanted AS (
-            SELECT contact.id AS contact_id, t.id AS tag_id, given.position::smallint AS position
-            FROM contact, unnest($3::text[]) WITH ORDINALITY AS given(name, position)
-            JOIN tags t ON t.tenant_id = $1 AND t.name = given.name
-        )
-        \(linkWanted)
         """)
 
     /// The end of every link statement (create, update, create-contacts): given CTEs `contact`
@@ -63,29 +43,29 @@ public struct ContactStore: Sendable {
         WHERE contact_tags.position <> EXCLUDED.position
         """
 
-    /// The statements of one create-contact, in order: what the service sends, and what the
-    /// benchmark replays through pgbench.
-    public static func upsertQueries(_ input: ContactInput, tenant: UUID, newID: ULID) -> [PGQuery] {
-        var queries = [
-            PGQuery(setTenant, [tenant.uuidString]),
-            PGQuery(upsertContact, [tenant, newID.uuid, input.phone, input.name, input.email, PGJSON(input.metadataJSON)]),
-        ]
-        if !input.tags.isEmpty {
-            queries.append(PGQuery(insertTags, [tenant, input.tags.sorted()]))
-        }
-        queries.append(PGQuery(replaceLinks, [tenant, input.phone, input.tags]))
-        return queries
+    /// The statement of one create-contact: what the service sends, and what the benchmark replays
+    /// through pgbench.
+    public static func upsertQuery(_ input: ContactInput, tenant: UUID, newID: ULID) -> PGQuery {
+        PGQuery(upsertContact, [tenant, newID.uuid, input.phone, input.name, input.email, PGJSON(input.metadataJSON), input.tags])
     }
 
     /// Runs a pipeline, again (up to 3 times in all) when it failed on a deadlock or a
     /// serialization failure: the whole transaction was rolled back, so running it again is safe.
     /// `tenant` and `bulk` say whose work it is, for the pool's fair shares.
     func pipeline(_ queries: [PGQuery], tenant: UUID, bulk: Bool = false) async throws -> [PGRows] {
-        let lease = PoolLease(owner: tenant, isBulk: bulk)
+        try await retryingTransientFailures(PoolLease(owner: tenant, isBulk: bulk)) { try await $0.pipeline(queries) }
+    }
+
+    /// Runs one statement (its own transaction), retried like ``pipeline(_:tenant:bulk:)``.
+    func single(_ query: PGQuery, tenant: UUID) async throws -> PGRows {
+        try await retryingTransientFailures(PoolLease(owner: tenant)) { try await $0.query(query) }
+    }
+
+    private func retryingTransientFailures<T>(_ lease: PoolLease, _ body: (PGConnection) async throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await pool.withConnection(lease: lease) { try await $0.pipeline(queries) }
+                return try await pool.withConnection(lease: lease, body)
             } catch let error as PGError where error.sqlState?.isTransient == true && attempt < 3 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(5 * attempt))
@@ -95,8 +75,8 @@ public struct ContactStore: Sendable {
 
     /// Creates or replaces the contact with `input.phone` in `tenant`.
     public func upsert(_ input: ContactInput, tenant: UUID) async throws -> Contact {
-        let results = try await pipeline(Self.upsertQueries(input, tenant: tenant, newID: ULID()), tenant: tenant)
-        guard let row = results[1].first else {
+        let rows = try await single(Self.upsertQuery(input, tenant: tenant, newID: ULID()), tenant: tenant)
+        guard let row = rows.first else {
             throw PGError(kind: .unexpectedResponse, message: "the upsert returned no row")
         }
         return Contact(
