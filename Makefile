@@ -30,6 +30,7 @@ test: test-deps compose-check
 bench-deps:
 	@scripts/install-deps.sh wrk
 
-# Figures, not assertions: the service against pgbench running the same SQL, on one server.
+# Figures, not assertions: the service against pgbench on one server with PostgreSQL's production
+# defaults (fsync and synchronous_commit on).
 bench: bench-deps release
-	scripts/with-test-postgres.sh scripts/bench.sh
+	PG_DURABLE=1 scripts/with-test-postgres.sh scripts/bench.sh

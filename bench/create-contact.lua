@@ -1,15 +1,20 @@
--- wrk: the product page's create-contact body with a phone drawn from 200,000 valid numbers
--- (+1 415 200 0000 … +1 415 219 9999), so both inserts and updates happen.
+-- wrk: the product page's create-contact body with a phone drawn from BENCH_PHONES valid numbers
+-- (default 200,000: +1 415 200 0000 …), so inserts and updates both happen. Every body carries a
+-- new "sync" value in its metadata, so an update is a real write; BENCH_RESYNC=1 sends the same
+-- body for a phone every time instead (identical re-syncs, which write nothing).
 local token = os.getenv("BENCH_TOKEN")
+local phones = tonumber(os.getenv("BENCH_PHONES") or "200000")
+local resync = os.getenv("BENCH_RESYNC") == "1"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
 
 local template = '{"phone": "+1415%d", "name": "Romain", "email": "romain@example.com", ' ..
-  '"tags": "vip, fr-FR", "metadata": { "shopify_id": "12345", "lifetime_value": 8742.00 }}'
+  '"tags": "vip, fr-FR", "metadata": { "shopify_id": "12345", "lifetime_value": 8742.00, "sync": %d }}'
 
 request = function()
-  return wrk.format(nil, "/api/v1/actions/create-contact", nil, string.format(template, 2000000 + math.random(0, 199999)))
+  local sync = resync and 0 or math.random(1, 2000000000)
+  return wrk.format(nil, "/api/v1/actions/create-contact", nil, string.format(template, 2000000 + math.random(0, phones - 1), sync))
 end
 
 local statuses = {}

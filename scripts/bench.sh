@@ -35,14 +35,34 @@ cpu_ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
 # PostgreSQL's CPU: every process of the test server (its backends are the pool's, kept open).
 postmaster=$(head -n 1 "$TEST_PG_SOCKET_DIR/data/postmaster.pid")
 pg_ticks() { for p in $postmaster $(pgrep -P "$postmaster"); do awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null; done | awk '{s += $1} END {print s}'; }
+# The service's context switches, voluntary and involuntary, summed over its threads.
+switches() { cat /proc/$server/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v, n}'; }
+wal_lsn() { "$TEST_PG_BIN/psql" -XAtq -d "$TEST_DATABASE_ADMIN_URL" -c "SELECT pg_current_wal_lsn()"; }
+wal_bytes() { "$TEST_PG_BIN/psql" -XAtq -d "$TEST_DATABASE_ADMIN_URL" -c "SELECT pg_wal_lsn_diff('$2', '$1')"; }
 export BENCH_TOKEN="$token"
 wrk -t2 -c"$c" -d"${warmup}s" -s bench/create-contact.lua "http://127.0.0.1:$port" >/dev/null
 ticks_before=$(cpu_ticks)
 pg_ticks_before=$(pg_ticks)
+switches_before=$(switches)
+wal_before=$(wal_lsn)
 service=$(wrk -t2 -c"$c" -d"${seconds}s" --latency -s bench/create-contact.lua "http://127.0.0.1:$port" | grep '^BENCH')
 ticks_after=$(cpu_ticks)
 pg_ticks_after=$(pg_ticks)
+switches_after=$(switches)
+wal_after=$(wal_lsn)
+wal=$(wal_bytes "$wal_before" "$wal_after")
 peak_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
+
+# One client at a time: the latency of a request on an otherwise idle service.
+single=$(wrk -t1 -c1 -d10s --latency -s bench/create-contact.lua "http://127.0.0.1:$port" | grep '^BENCH')
+
+# Identical re-syncs: 1,000 contacts written once, then sent again unchanged (nothing to write).
+BENCH_PHONES=1000 BENCH_RESYNC=1 wrk -t2 -c"$c" -d3s -s bench/create-contact.lua "http://127.0.0.1:$port" >/dev/null
+resync_pg_before=$(pg_ticks)
+resync_wal_before=$(wal_lsn)
+resync=$(BENCH_PHONES=1000 BENCH_RESYNC=1 wrk -t2 -c"$c" -d10s --latency -s bench/create-contact.lua "http://127.0.0.1:$port" | grep '^BENCH')
+resync_pg_after=$(pg_ticks)
+resync_wal=$(wal_bytes "$resync_wal_before" "$(wal_lsn)")
 
 # What the service spends per request on the way alone: HTTP only (GET /healthz), and HTTP plus
 # one pooled round trip (GET /readyz: SELECT 1); microseconds of the service's CPU per request.
@@ -55,6 +75,21 @@ cpu_per_request() {
 }
 healthz_us=$(cpu_per_request /healthz)
 readyz_us=$(cpu_per_request /readyz)
+
+# The reference for one call: pgbench calling the frozen plpgsql function (bench/reference-function.sql).
+"$TEST_PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -d "$TEST_DATABASE_OWNER_URL" -f bench/reference-function.sql >/dev/null
+reference() {
+  "$TEST_PG_BIN/pgbench" -n -M prepared -c "$1" -j "$2" -T "$3" -D tenant="$tenant" -f bench/reference.pgbench "$TEST_DATABASE_URL" 2>&1 || true
+}
+reference "$c" 2 "$warmup" >/dev/null
+ref_pg_before=$(pg_ticks)
+ref_wal_before=$(wal_lsn)
+ref=$(reference "$c" 2 "$seconds")
+ref_pg_after=$(pg_ticks)
+ref_wal=$(wal_bytes "$ref_wal_before" "$(wal_lsn)")
+ref_tps=$(echo "$ref" | awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]}')
+ref_transactions=$(echo "$ref" | awk -F': ' '/number of transactions actually processed/ {split($2, a, "/"); print a[1]}')
+ref_single=$(reference 1 1 10 | awk -F'= ' '/^latency average/ {split($2, a, " "); print a[1]}')
 
 $bin bench-sql --tenant "$tenant" > "$work/create-contact.pgbench"
 pg_url="$TEST_DATABASE_URL"
@@ -91,6 +126,10 @@ trap 'kill $server $unfair 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$((port + 1))/healthz" >/dev/null && break; sleep 0.1; done
 neighbours_unfair=$(python3 bench/neighbours.py "http://127.0.0.1:$((port + 1))" "$light_token" "$token" "$neighbour_seconds" "$neighbour_clients")
 kill $unfair
+
+python3 bench/report-durable.py "$service" "$single" "$resync" "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" \
+  "$switches_before" "$switches_after" "$wal" "$resync_pg_before" "$resync_pg_after" "$resync_wal" \
+  "$ref_tps" "${ref_transactions:-0}" "$ref_pg_before" "$ref_pg_after" "$ref_wal" "$ref_single" "$(getconf CLK_TCK)" "$c" "$pool"
 
 python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
   "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$healthz_us" "$readyz_us" "$c" "$seconds" "$pool" \

@@ -18,8 +18,12 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 "${run_as[@]}" "$pg_bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+# Tests run relaxed (no fsync: nothing here must survive a crash of the machine); PG_DURABLE=1 keeps
+# PostgreSQL's production defaults (fsync, synchronous_commit, full_page_writes), as make bench does.
+relaxed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PG_DURABLE:-0}" = 1 ] && relaxed=""
 "${run_as[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s \
-  -o "-k $dir -c listen_addresses='' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start
+  -o "-k $dir -c listen_addresses='' -c max_connections=300 $relaxed" start
 "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -U postgres -d postgres <<'SQL'
 CREATE ROLE contacts_owner LOGIN CREATEROLE;
 CREATE ROLE contacts_app LOGIN;

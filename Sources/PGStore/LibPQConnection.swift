@@ -11,15 +11,15 @@ import Glibc
 /// thread at a time: ``PGConnection`` serializes calls with its lock, which is why it may be
 /// `@unchecked Sendable`.
 final class LibPQConnection: @unchecked Sendable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// Names of the statements prepared on this session.
-    private var prepared: Set<String> = []
+    var prepared: Set<String> = []
     /// The socket, read once: libpq only changes it when it reconnects, which this wrapper never does.
     let socket: Int32
     /// Whether the session is idle, in a transaction, or in a failed one, as of the last call.
-    private(set) var transactionStatus: PGTransactionStatus = .idle
+    var transactionStatus: PGTransactionStatus = .idle
     /// True once the session broke; a broken connection is discarded, never repaired.
-    private(set) var isBroken = false
+    var isBroken = false
     /// The server's process id (`pg_backend_pid()`), for operators and tests.
     let backendPID: Int32
 
@@ -29,7 +29,7 @@ final class LibPQConnection: @unchecked Sendable {
         self.backendPID = PQbackendPID(handle)
     }
 
-    private var finished = false
+    private(set) var finished = false
 
     deinit {
         if !finished { PQfinish(handle) }
@@ -38,6 +38,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// Closes the session; every later call fails as a lost connection.
     func markClosed() {
         guard !finished else { return }
+        SocketReactor.shared.forget(socket)
         PQfinish(handle)
         finished = true
         isBroken = true
@@ -276,7 +277,7 @@ final class LibPQConnection: @unchecked Sendable {
 
     // MARK: Helpers
 
-    private func refreshStatus() {
+    func refreshStatus() {
         if PQstatus(handle) != CONNECTION_OK { isBroken = true }
         transactionStatus = PGTransactionStatus(PQtransactionStatus(handle))
     }
@@ -299,7 +300,7 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// Copies a result into Swift values, or turns it into a ``PGError``.
-    private func rows(from result: OpaquePointer) throws(PGError) -> PGRows {
+    func rows(from result: OpaquePointer) throws(PGError) -> PGRows {
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
             let columnCount = Int(PQnfields(result))
@@ -364,19 +365,19 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// libpq's message for a failure that produced no result: the connection is gone.
-    private func connectionError() -> PGError {
+    func connectionError() -> PGError {
         isBroken = PQstatus(handle) != CONNECTION_OK || isBroken
         let message = String(cString: PQerrorMessage(handle)).trimmingASCIIWhitespace()
         return PGError(kind: .connectionLost, message: message.isEmpty ? "connection lost" : message)
     }
 
-    private func checkOpen() throws(PGError) {
+    func checkOpen() throws(PGError) {
         if finished { throw PGError(kind: .connectionLost, message: "connection closed") }
     }
 
-    private static let nulError = PGError(kind: .invalidParameter, message: "PostgreSQL text cannot contain U+0000")
+    static let nulError = PGError(kind: .invalidParameter, message: "PostgreSQL text cannot contain U+0000")
 
-    private func checkNoNUL(_ text: String) throws(PGError) {
+    func checkNoNUL(_ text: String) throws(PGError) {
         var text = text
         let found = text.withUTF8 { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
         if found { throw Self.nulError }
@@ -389,7 +390,7 @@ final class LibPQConnection: @unchecked Sendable {
         return try withCStringsUnchecked(values, body)
     }
 
-    private func withCStringsUnchecked<R>(
+    func withCStringsUnchecked<R>(
         _ values: [String?], _ body: ([UnsafePointer<CChar>?]) throws(PGError) -> R
     ) throws(PGError) -> R {
         let copies = values.map { $0.map { strdup($0)! } }

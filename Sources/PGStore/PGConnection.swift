@@ -2,8 +2,10 @@ import CLibPQ
 import NIOPosix
 import NIOConcurrencyHelpers
 
-/// A leased PostgreSQL connection: every call runs libpq on the pool's dedicated threads
-/// (`NIOThreadPool`) and the caller awaits it, so no event loop or cooperative thread ever blocks.
+/// A leased PostgreSQL connection. The hot path (``query(_:)-(PGQuery)``, ``pipeline(_:)``) drives
+/// libpq in non-blocking mode from the caller's own thread and awaits only socket readiness
+/// (``SocketReactor``); everything else (connecting, scripts, COPY, pings) runs libpq blocking on
+/// the pool's threads (`NIOThreadPool`). No event loop or cooperative thread ever blocks.
 ///
 /// Obtain one from ``ConnectionPool/withConnection(isolation:_:)``; it is exclusively yours until
 /// the closure returns. Calls on one connection are serialized.
@@ -56,7 +58,7 @@ public final class PGConnection: Sendable {
     /// transaction (a single statement needs no `BEGIN`).
     @discardableResult
     public func query(_ query: PGQuery) async throws -> PGRows {
-        try await run { try $0.execute(query) }
+        try await raw.pipelineNonBlocking([query], transaction: false)[0]
     }
 
     /// Runs a statement with parameters without preparing it: for statements run once.
@@ -77,7 +79,7 @@ public final class PGConnection: Sendable {
     /// All or nothing: when a statement fails, the whole transaction is rolled back and the
     /// statement's own error is thrown (``PGError`` with its SQLSTATE).
     public func pipeline(_ queries: [PGQuery]) async throws -> [PGRows] {
-        try await run { try $0.pipeline(queries) }
+        try await raw.pipelineNonBlocking(queries, transaction: true)
     }
 
     /// `COPY … FROM STDIN` with `data` in COPY's text format (see ``PGCopyText``); the row count.
