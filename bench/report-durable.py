@@ -3,7 +3,7 @@ PostgreSQL with its production defaults (fsync and synchronous_commit on), per r
 import sys
 
 (service, single, resync, t0, t1, pg0, pg1, sw0, sw1, wal, rpg0, rpg1, rwal,
- ref_tps, ref_n, refpg0, refpg1, ref_wal, ref_single, hz, c, pool) = sys.argv[1:]
+ ref_tps, ref_n, refpg0, refpg1, ref_wal, ref_single, hz, c, pool, pool_n, poolpg0, poolpg1) = sys.argv[1:]
 
 
 def fields(line):
@@ -26,7 +26,8 @@ rows = [
     ("  service context switches per request, voluntary / involuntary", f"{(v1 - v0) / n:.2f} / {(i1 - i0) / n:.2f}"),
     ("  WAL per request", f"{int(float(wal)) / n:,.0f} bytes"),
     ("pgbench, the frozen one-call reference function, tx/s", f"{ref_tps:,.0f}"),
-    ("  PostgreSQL CPU per call", f"{us(int(refpg1) - int(refpg0)) / ref_n:.0f} µs"),
+    (f"  PostgreSQL CPU per call (c={c})", f"{us(int(refpg1) - int(refpg0)) / ref_n:.0f} µs"),
+    (f"  PostgreSQL CPU per call at c={pool} (the service's pool size)", f"{us(int(poolpg1) - int(poolpg0)) / max(int(pool_n), 1):.0f} µs"),
     ("  WAL per call", f"{int(float(ref_wal)) / ref_n:,.0f} bytes"),
     ("  latency at c=1 (average)", f"{ref_single} ms"),
     ("ratio service / reference", f"{rps / ref_tps:.2f}" if ref_tps else "n/a"),

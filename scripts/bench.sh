@@ -32,9 +32,13 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && 
 idle_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$server/status)
 
 cpu_ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
-# PostgreSQL's CPU: every process of the test server (its backends are the pool's, kept open).
 postmaster=$(head -n 1 "$TEST_PG_SOCKET_DIR/data/postmaster.pid")
-pg_ticks() { for p in $postmaster $(pgrep -P "$postmaster"); do awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null; done | awk '{s += $1} END {print s}'; }
+# PostgreSQL's CPU: the postmaster's own and that of the backends it reaped (cutime, cstime: pgbench's
+# sessions end with its run), plus every live child's.
+pg_ticks() {
+  { awk '{print $14 + $15 + $16 + $17}' /proc/$postmaster/stat
+    for p in $(pgrep -P "$postmaster"); do awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || true; done; } | awk '{s += $1} END {print s}'
+}
 # The service's context switches, voluntary and involuntary, summed over its threads.
 switches() { cat /proc/$server/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v, n}'; }
 wal_lsn() { "$TEST_PG_BIN/psql" -XAtq -d "$TEST_DATABASE_ADMIN_URL" -c "SELECT pg_current_wal_lsn()"; }
@@ -82,14 +86,24 @@ reference() {
   "$TEST_PG_BIN/pgbench" -n -M prepared -c "$1" -j "$2" -T "$3" -D tenant="$tenant" -f bench/reference.pgbench "$TEST_DATABASE_URL" 2>&1 || true
 }
 reference "$c" 2 "$warmup" >/dev/null
+# pgbench's sessions end with it: let the postmaster reap them (their CPU moves to its cutime)
+# before reading, or a session exiting between the listing and the read would be lost.
+sleep 1
 ref_pg_before=$(pg_ticks)
 ref_wal_before=$(wal_lsn)
 ref=$(reference "$c" 2 "$seconds")
+sleep 1
 ref_pg_after=$(pg_ticks)
 ref_wal=$(wal_bytes "$ref_wal_before" "$(wal_lsn)")
 ref_tps=$(echo "$ref" | awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]}')
 ref_transactions=$(echo "$ref" | awk -F': ' '/number of transactions actually processed/ {split($2, a, "/"); print a[1]}')
 ref_single=$(reference 1 1 10 | awk -F'= ' '/^latency average/ {split($2, a, " "); print a[1]}')
+# The same function at the service's pool size: PostgreSQL's CPU per call with as many sessions.
+sleep 1
+ref_pool_pg_before=$(pg_ticks)
+ref_pool_n=$(reference "$pool" 2 10 | awk -F': ' '/number of transactions actually processed/ {split($2, a, "/"); print a[1]}')
+sleep 1
+ref_pool_pg_after=$(pg_ticks)
 
 $bin bench-sql --tenant "$tenant" > "$work/create-contact.pgbench"
 pg_url="$TEST_DATABASE_URL"
@@ -129,7 +143,8 @@ kill $unfair
 
 python3 bench/report-durable.py "$service" "$single" "$resync" "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" \
   "$switches_before" "$switches_after" "$wal" "$resync_pg_before" "$resync_pg_after" "$resync_wal" \
-  "$ref_tps" "${ref_transactions:-0}" "$ref_pg_before" "$ref_pg_after" "$ref_wal" "$ref_single" "$(getconf CLK_TCK)" "$c" "$pool"
+  "$ref_tps" "${ref_transactions:-0}" "$ref_pg_before" "$ref_pg_after" "$ref_wal" "$ref_single" "$(getconf CLK_TCK)" "$c" "$pool" \
+  "${ref_pool_n:-0}" "$ref_pool_pg_before" "$ref_pool_pg_after"
 
 python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
   "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$healthz_us" "$readyz_us" "$c" "$seconds" "$pool" \

@@ -1,13 +1,17 @@
 import CLibPQ
 public import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 import Synchronization
 
 /// A bounded pool of PostgreSQL connections with scoped, exclusive leases.
 ///
-/// - Each connection is driven from the pool's own threads (one per connection), never from an
-///   event loop or Swift's cooperative pool.
+/// - Statements run in libpq's non-blocking mode from the caller's own thread (see
+///   ``PGConnection``); what must block (connecting, pings, rollbacks of returned connections) runs
+///   on the pool's own threads, never on an event loop or Swift's cooperative pool.
+/// - Fair: while others wait, one owner holds at most its share, bulk leases at most theirs
+///   (``PoolLease``, ``ConnectionPoolConfiguration``).
 /// - A caller waits at most ``ConnectionPoolConfiguration/acquireTimeout`` for a connection, then
 ///   gets ``ConnectionPoolError/acquireTimeout(waited:)``: the HTTP layer turns that into a 503.
 /// - A broken connection is discarded and replaced; connects that fail back off.
@@ -41,22 +45,15 @@ public final class ConnectionPool: Sendable {
                 bulkLimit: configuration.maxBulkConnections
             )
         )
-        // One sweeper enforces every waiter's deadline: a timer per waiter costs more than the wait.
-        let sweeper = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: Self.sweepInterval)
-                guard let self else { return }
-                let expired = self.state.withLock { $0.removeExpiredWaiters(now: .now) }
-                let waited = self.configuration.acquireTimeout
-                for waiter in expired { waiter.resume(throwing: ConnectionPoolError.acquireTimeout(waited: waited)) }
-            }
-        }
-        self.sweeper.withLock { $0 = sweeper }
+        (drainedSignals, drained) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// How often waiters' deadlines are checked: the acquire bound's precision.
-    static let sweepInterval: Duration = .milliseconds(20)
-    private let sweeper = Mutex<Task<Void, Never>?>(nil)
+    /// Fails waiters whose deadline passed: one timer on an event loop, armed for the earliest
+    /// deadline only while callers wait (no task, no periodic sweep).
+    private let deadlineTimer = Mutex<(timer: Scheduled<Void>, at: ContinuousClock.Instant)?>(nil)
+    /// Yields once the pool is closed and every connection is back: what `close()` awaits.
+    private let drainedSignals: AsyncStream<Void>
+    private let drained: AsyncStream<Void>.Continuation
 
     /// Leases a connection for the duration of `body`; `lease` says for whom, so that no tenant
     /// and no bulk job takes the whole pool while others wait.
@@ -106,15 +103,38 @@ public final class ConnectionPool: Sendable {
     /// Stops handing out connections, fails waiters and closes idle connections; leased ones are
     /// closed as they come back. Then stops the threads.
     public func close() async {
-        sweeper.withLock { $0?.cancel() }
-        let (idle, waiters) = state.withLock { $0.close() }
+        deadlineTimer.withLock { $0?.timer.cancel() }
+        let (idle, waiters, isDrained) = state.withLock { state in
+            let (idle, waiters) = state.close()
+            return (idle, waiters, state.isDrained)
+        }
         for waiter in waiters { waiter.resume(throwing: ConnectionPoolError.closed) }
         for connection in idle { await connection.close() }
-        // Leased connections still need the threads to roll back and close; wait for them.
-        while state.withLock({ $0.leased + $0.opening }) > 0 {
-            try? await Task.sleep(for: .milliseconds(10))
+        // Leased connections still need the threads to roll back and close: the last one back
+        // signals.
+        if !isDrained {
+            for await _ in drainedSignals { break }
         }
         try? await threadPool.shutdownGracefully()
+    }
+
+    /// Arms the deadline timer for `deadline` unless it is armed for an earlier one.
+    private func armDeadlineTimer(for deadline: ContinuousClock.Instant) {
+        deadlineTimer.withLock { current in
+            if let current, current.at <= deadline { return }
+            current?.timer.cancel()
+            let loop = MultiThreadedEventLoopGroup.singleton.any()
+            let timer = loop.scheduleTask(in: TimeAmount(deadline - .now)) { [weak self] () -> Void in self?.expireWaiters() }
+            current = (timer, deadline)
+        }
+    }
+
+    private func expireWaiters() {
+        let (expired, next) = state.withLock { ($0.removeExpiredWaiters(now: .now), $0.earliestDeadline) }
+        deadlineTimer.withLock { $0 = nil }
+        let waited = configuration.acquireTimeout
+        for waiter in expired { waiter.resume(throwing: ConnectionPoolError.acquireTimeout(waited: waited)) }
+        if let next { armDeadlineTimer(for: next) }
     }
 
     // MARK: Acquire and release
@@ -155,7 +175,7 @@ public final class ConnectionPool: Sendable {
                 let action = state.withLock { $0.acquire(now: .now, waiter: (id, continuation, deadline), lease: lease) }
                 switch action {
                 case .queued, .mustWait:
-                    break
+                    armDeadlineTimer(for: deadline)
                 case .use(let connection, _):
                     continuation.resume(returning: connection)
                 case .open:
@@ -227,6 +247,7 @@ public final class ConnectionPool: Sendable {
     }
 
     private func perform(_ action: PoolStateMachine<PGConnection, Waiter>.Release) {
+        defer { if state.withLock({ $0.isDrained }) { drained.yield() } }
         switch action {
         case .none:
             break

@@ -203,6 +203,12 @@ struct PoolStateMachine<Connection, Waiter> {
         return waiters.remove(at: index).waiter
     }
 
+    /// The earliest deadline of the waiters, when there are any: when the deadline timer must fire.
+    var earliestDeadline: ContinuousClock.Instant? { waiters.map(\.deadline).min() }
+
+    /// Closed, and every connection back and closed or never opened: `close()` may return.
+    var isDrained: Bool { closed && leased == 0 && opening == 0 }
+
     /// Removes the waiters whose deadline has passed, to fail them.
     mutating func removeExpiredWaiters(now: ContinuousClock.Instant) -> [Waiter] {
         guard waiters.contains(where: { $0.deadline <= now }) else { return [] }
