@@ -74,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         let embedded = try await database.openEmbedded(logger: logger)
         let rate = rateLimit ?? env["RATE_LIMIT_PER_SECOND"].flatMap(Double.init) ?? (embedded == nil ? 100 : 0)
         configuration.rateLimit = RateLimiter.Configuration(rate: rate, burst: env["RATE_LIMIT_BURST"].flatMap(Double.init))
+        defer { BufferedLogHandler.flush() }
         do {
             try await serve(configuration: configuration, embedded: embedded, logger: logger)
         } catch {
@@ -115,7 +116,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 func makeLogger(level: String) -> Logger {
-    var logger = Logger(label: "contacts")
+    var logger = Logger(label: "contacts", factory: BufferedLogHandler.init(label:))
     logger.logLevel = Logger.Level(rawValue: level.lowercased()) ?? .info
     return logger
 }
