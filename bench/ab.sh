@@ -20,6 +20,8 @@ hz=$(getconf CLK_TCK)
 printf '%-60s %8s %8s %9s %9s %7s\n' binary req/s p99_ms svc_us pg_us vcsw
 for round in $(seq "${BENCH_ROUNDS:-2}"); do
   for bin in "$@"; do
+    # The same start for every build: no contacts yet (inserts and updates in the same mix).
+    "$TEST_PG_BIN/psql" -XAtq -d "$TEST_DATABASE_OWNER_URL" -c "TRUNCATE contacts, contact_tags, tags" >/dev/null
     DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port 18090 --pool-size "$pool" --rate-limit 0 \
       --log-level "${AB_LOG_LEVEL:-warning}" --metrics-address off 2>>"${AB_LOG_FILE:-/dev/null}" &
     server=$!

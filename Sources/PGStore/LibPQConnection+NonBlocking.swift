@@ -25,7 +25,9 @@ extension LibPQConnection {
             try await flush()
             let results = try await receive(slots, count: queries.count)
             refreshStatus()
-            if transactionStatus == .failed || transactionStatus == .inTransaction {
+            // Our own BEGIN leaves the session in the aborted transaction after the Sync. Without
+            // one, a transaction still open is the caller's (BEGIN sent earlier): theirs to end.
+            if transaction, transactionStatus == .failed || transactionStatus == .inTransaction {
                 try await rollback()
             }
             if let firstError = results.firstError { throw firstError }

@@ -4,12 +4,13 @@ import FoundationEssentials
 import Glibc
 #endif
 
-/// One libpq connection, driven synchronously.
+/// One libpq connection.
 ///
-/// Every method blocks on network I/O, so it must only be called from a thread that may block (the
-/// pool's `NIOThreadPool`), never from an event loop or Swift's cooperative pool. It is used by one
-/// thread at a time: ``PGConnection`` serializes calls with its lock, which is why it may be
-/// `@unchecked Sendable`.
+/// Statements run through the non-blocking extension (``pipelineNonBlocking(_:transaction:)``),
+/// from whatever thread the caller is on. The methods here block on network I/O (connecting,
+/// scripts, COPY, pings), so they must only be called from a thread that may block (the pool's
+/// `NIOThreadPool`), never from an event loop or Swift's cooperative pool. It is used by one task
+/// at a time (a pool lease, or ``PGConnection``'s lock), which is why it may be `@unchecked Sendable`.
 final class LibPQConnection: @unchecked Sendable {
     let handle: OpaquePointer
     /// Names of the statements prepared on this session.
@@ -111,21 +112,6 @@ final class LibPQConnection: @unchecked Sendable {
         return try consume(result)
     }
 
-    /// Runs a prepared statement, preparing it first if this session has not yet.
-    func execute(_ query: PGQuery) throws(PGError) -> PGRows {
-        try checkOpen()
-        let statement = query.statement
-        if !prepared.contains(statement.name) {
-            if statement.containsNUL { throw Self.nulError }
-            _ = try consume(PQprepare(handle, statement.name, statement.sql, 0, nil))
-            prepared.insert(statement.name)
-        }
-        let result = try withCStrings(query.binds) { values throws(PGError) in
-            PQexecPrepared(handle, statement.name, Int32(values.count), values, nil, nil, 0)
-        }
-        return try consume(result)
-    }
-
     // MARK: COPY
 
     /// Runs `COPY … FROM STDIN` and sends `data` (COPY text format) as its input; returns the
@@ -166,88 +152,6 @@ final class LibPQConnection: @unchecked Sendable {
         refreshStatus()
         if let firstError { throw firstError }
         return copied
-    }
-
-    // MARK: Pipeline
-
-    /// Runs `queries` as one transaction in one network round trip: `BEGIN`, each statement
-    /// (prepared on first use, in the same trip), `COMMIT`, one Sync. If any statement fails, the
-    /// transaction is rolled back and the first real error is thrown, not "pipeline aborted".
-    func pipeline(_ queries: [PGQuery]) throws(PGError) -> [PGRows] {
-        try checkOpen()
-        for query in queries {
-            if query.statement.containsNUL { throw Self.nulError }
-            for case let value? in query.binds { try checkNoNUL(value) }
-        }
-        guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
-        // What each result read back belongs to.
-        enum Slot { case control, prepare(String), query(Int) }
-        var slots: [Slot] = []
-        var sendFailed = false
-        func send(_ ok: Int32, _ slot: Slot) {
-            if ok == 1 { slots.append(slot) } else { sendFailed = true }
-        }
-        send(PQsendQueryParams(handle, "BEGIN", 0, nil, nil, nil, nil, 0), .control)
-        var preparing: Set<String> = []
-        for (index, query) in queries.enumerated() where !sendFailed {
-            let name = query.statement.name
-            if !prepared.contains(name), !preparing.contains(name) {
-                send(PQsendPrepare(handle, name, query.statement.sql, 0, nil), .prepare(name))
-                preparing.insert(name)
-            }
-            guard !sendFailed else { break }
-            let ok = try withCStringsUnchecked(query.binds) { values in
-                PQsendQueryPrepared(handle, name, Int32(values.count), values, nil, nil, 0)
-            }
-            send(ok, .query(index))
-        }
-        if !sendFailed { send(PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0), .control) }
-        if sendFailed || PQpipelineSync(handle) != 1 {
-            let error = connectionError()
-            isBroken = true
-            throw error
-        }
-
-        var results = [PGRows?](repeating: nil, count: queries.count)
-        var firstError: PGError?
-        for slot in slots {
-            guard let result = PQgetResult(handle) else {
-                isBroken = true
-                throw firstError ?? connectionError()
-            }
-            let status = PQresultStatus(result)
-            if status != PGRES_PIPELINE_ABORTED {
-                do throws(PGError) {
-                    let rows = try rows(from: result)
-                    switch slot {
-                    case .prepare(let name): prepared.insert(name)
-                    case .query(let index): results[index] = rows
-                    case .control: break
-                    }
-                } catch {
-                    if firstError == nil { firstError = error }
-                }
-            }
-            PQclear(result)
-            // Each command's results end with a NULL.
-            while let extra = PQgetResult(handle) { PQclear(extra) }
-        }
-        // The Sync's own result.
-        while let result = PQgetResult(handle) {
-            let status = PQresultStatus(result)
-            PQclear(result)
-            if status == PGRES_PIPELINE_SYNC { break }
-        }
-        if PQexitPipelineMode(handle) != 1 { isBroken = true }
-        refreshStatus()
-        if transactionStatus == .failed || transactionStatus == .inTransaction {
-            // An explicit BEGIN leaves the session in the aborted transaction after the Sync.
-            let rollback = PQexec(handle, "ROLLBACK")
-            PQclear(rollback)
-            refreshStatus()
-        }
-        if let firstError { throw firstError }
-        return results.map { $0 ?? PGRows(columns: [], cells: [], affectedRowCount: 0, commandTag: "") }
     }
 
     // MARK: Health

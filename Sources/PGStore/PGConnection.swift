@@ -50,8 +50,7 @@ public final class PGConnection: Sendable {
     /// Runs a prepared statement (prepared on this session at first use) and returns its rows.
     @discardableResult
     public func query(_ statement: PGStatement, _ binds: [any PGEncodable] = []) async throws -> PGRows {
-        let query = PGQuery(statement, binds)
-        return try await run { try $0.execute(query) }
+        try await query(PGQuery(statement, binds))
     }
 
     /// Runs one statement with its parameters, prepared on first use: one round trip, and its own
