@@ -3,13 +3,15 @@
 # each binary in turn, twice round, with the same measures as make bench. Usage, from the repo:
 #   PG_DURABLE=1 scripts/with-test-postgres.sh bench/ab.sh BINARY...
 # Knobs: BENCH_SECONDS (15), BENCH_WARMUP (5), BENCH_CONCURRENCY (32), POOL_SIZE (4), BENCH_ROUNDS (2),
-#        AB_LOG_LEVEL (warning), AB_LOG_FILE (/dev/null: where the service's log goes).
+#        AB_LOG_LEVEL (warning), AB_LOG_FILE (/dev/null: where the service's log goes),
+#        AB_SETUP_SQL (run once as the schema owner after migrating: e.g. to try without an index).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-15}; warmup=${BENCH_WARMUP:-5}; c=${BENCH_CONCURRENCY:-32}; pool=${POOL_SIZE:-4}
 export DATABASE_OWNER_URL="$TEST_DATABASE_OWNER_URL" MIGRATIONS_DIR="$PWD/sql"
 first=$1
 $first migrate >/dev/null
+[ -n "${AB_SETUP_SQL:-}" ] && "$TEST_PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -d "$TEST_DATABASE_OWNER_URL" -c "$AB_SETUP_SQL" >/dev/null
 export BENCH_TOKEN=$($first account create --name ab | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 postmaster=$(head -n 1 "$TEST_PG_SOCKET_DIR/data/postmaster.pid")
 pg_ticks() {
