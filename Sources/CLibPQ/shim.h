@@ -36,11 +36,6 @@ static inline int clibpq_epoll_arm(int epfd, int fd, int or_writable) {
     return -1;
 }
 
-static inline int clibpq_epoll_forget(int epfd, int fd) {
-    struct epoll_event event;
-    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event);
-}
-
 /* Blocks until sockets are ready; writes their descriptors into fds (at most 64); the count, or -1. */
 static inline int clibpq_epoll_wait(int epfd, int *fds, int max) {
     struct epoll_event events[64];

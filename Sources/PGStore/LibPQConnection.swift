@@ -39,7 +39,6 @@ final class LibPQConnection: @unchecked Sendable {
     /// Closes the session; every later call fails as a lost connection.
     func markClosed() {
         guard !finished else { return }
-        SocketReactor.shared.forget(socket)
         PQfinish(handle)
         finished = true
         isBroken = true

@@ -11,7 +11,10 @@ import Synchronization
 /// results from the thread it already runs on; only the waiting is left, and that is all this
 /// does (psycopg 3's `waiting.py` plays the same part for its generators). NIO has no public way
 /// to watch a socket it does not own, and libpq must read the socket itself, hence an epoll of
-/// our own. Registrations are one-shot (`EPOLLONESHOT`): each wait arms the socket once.
+/// our own. Registrations are one-shot (`EPOLLONESHOT`): each wait arms the socket once. Nothing
+/// is ever unregistered by hand: closing a socket removes it from the set, and libpq may close
+/// one itself when the connection breaks, after which its number can belong to a new connection
+/// (so a "forget this socket" would hit the wrong one).
 final class SocketReactor: Sendable {
     enum Interest: Sendable {
         case readable, readableOrWritable
@@ -62,12 +65,6 @@ final class SocketReactor: Sendable {
                 continuation.resume(throwing: CancellationError())
             }
         }
-    }
-
-    /// Forgets `socket` before it is closed (a new connection may get the same number).
-    func forget(_ socket: Int32) {
-        _ = clibpq_epoll_forget(epoll, socket)
-        waiting.withLock { $0.removeValue(forKey: socket) }?.resume(throwing: CancellationError())
     }
 
     private func loop() {

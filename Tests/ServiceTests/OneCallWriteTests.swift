@@ -60,4 +60,39 @@ struct OneCallWriteTests {
             #expect(changed.contains("8742.0}") == read.text.contains(#""lifetime_value": 8742.0}"#))
         }
     }
+
+    /// update-contact as one call too (migration 006): a patch that changes nothing writes nothing.
+    @Test(arguments: [
+        #"{"phone": "+14155550123"}"#, #"{"phone": "+14155550123", "name": "Romain"}"#,
+        #"{"phone": "+14155550123", "metadata": {"lifetime_value": 8742.00}}"#, #"{"phone": "+14155550123", "add_tags": "vip"}"#,
+        #"{"phone": "+14155550123", "remove_tags": "absent"}"#, #"{"phone": "+14155550123", "tags": "vip, fr-FR"}"#,
+    ])
+    func aPatchThatChangesNothingTouchesNothing(_ patch: String) async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            let first = try await api.create(Self.body, token: token)
+            let before = try await version(api, tenant)
+            let reply = try await api.send(.post, "/api/v1/actions/update-contact", token: token, body: patch)
+            #expect(reply.status == .ok, "\(patch): \(reply.text.prefix(200))")
+            #expect(reply.json["updated_at"] as? String == first.json["updated_at"] as? String, "\(patch)")
+            #expect(try await version(api, tenant) == before, "\(patch) made a new row version")
+            #expect(reply.json["tags"] as? [String] == ["vip", "fr-FR"])
+        }
+    }
+
+    @Test(arguments: [
+        #"{"phone": "+14155550123", "name": "Romano"}"#, #"{"phone": "+14155550123", "metadata": {"lifetime_value": 8742.0}}"#,
+        #"{"phone": "+14155550123", "add_tags": "new"}"#, #"{"phone": "+14155550123", "remove_tags": "vip"}"#,
+        #"{"phone": "+14155550123", "tags": "fr-FR, vip"}"#, #"{"phone": "+14155550123", "email": "r@example.com"}"#,
+    ])
+    func aPatchThatChangesSomethingMovesUpdatedAt(_ patch: String) async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            _ = try await api.create(Self.body, token: token)
+            let before = try await version(api, tenant)
+            let reply = try await api.send(.post, "/api/v1/actions/update-contact", token: token, body: patch)
+            #expect(reply.status == .ok, "\(patch): \(reply.text.prefix(200))")
+            #expect(try await version(api, tenant).updatedAt > before.updatedAt, "\(patch)")
+        }
+    }
 }

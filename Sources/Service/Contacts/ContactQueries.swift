@@ -10,7 +10,6 @@ enum ContactQueries {
         """
 
     static let byID = PGStatement("SELECT \(columns) FROM contacts c WHERE c.tenant_id = $1 AND c.id = $2")
-    static let byPhone = PGStatement("SELECT \(columns) FROM contacts c WHERE c.tenant_id = $1 AND c.phone = $2")
 
     /// A contact from a row of ``columns``.
     static func contact(_ row: PGRow, created: Bool = false) throws -> Contact {

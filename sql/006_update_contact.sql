@@ -1,0 +1,99 @@
+-- update-contact as one call, like create-contact (migration 005): the tenant, the row lock, the
+-- merge patch, the tag edits and the links in one statement, one round trip. Nothing is written
+-- when the patch changes nothing (updated_at kept, API.md); unchanged links stay as they are.
+-- Returns the contact as it is after the call, or no row when the phone is not the tenant's.
+CREATE FUNCTION update_contact(
+    p_tenant uuid, p_phone text,
+    p_set_name boolean, p_name text, p_set_email boolean, p_email text,
+    p_metadata_mode text, p_metadata_patch jsonb,
+    p_set_tags boolean, p_tags text[], p_add_tags text[], p_remove_tags text[]
+) RETURNS TABLE (
+    id uuid, phone text, name text, email text, metadata text, created_at timestamptz, updated_at timestamptz, tags text[]
+)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    v_id uuid;
+    v_name text;
+    v_email text;
+    v_metadata jsonb;
+    v_new_name text;
+    v_new_email text;
+    v_new_metadata jsonb;
+    v_current text[];
+    v_final text[];
+    v_changed boolean;
+    v_tags_changed boolean := false;
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true);
+    -- The row lock first: concurrent patches of one contact run one after the other, each on
+    -- the latest row, so a merge or an add_tags never loses another's change.
+    SELECT c.id, c.name, c.email, c.metadata INTO v_id, v_name, v_email, v_metadata
+    FROM contacts c WHERE c.tenant_id = p_tenant AND c.phone = p_phone
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    v_new_name := CASE WHEN p_set_name THEN p_name ELSE v_name END;
+    v_new_email := CASE WHEN p_set_email THEN p_email ELSE v_email END;
+    v_new_metadata := CASE p_metadata_mode
+        WHEN 'clear' THEN '{}'::jsonb
+        WHEN 'patch' THEN jsonb_merge_patch(v_metadata, p_metadata_patch)
+        ELSE v_metadata END;
+    -- As text: jsonb's = finds 1.0 and 1.00 equal, but the API gives back what was stored.
+    v_changed := (v_new_name, v_new_email, v_new_metadata::text) IS DISTINCT FROM (v_name, v_email, v_metadata::text);
+
+    IF p_set_tags OR cardinality(p_add_tags) > 0 OR cardinality(p_remove_tags) > 0 THEN
+        SELECT coalesce(array_agg(t.name ORDER BY ct.position), '{}') INTO v_current
+        FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
+        WHERE ct.tenant_id = p_tenant AND ct.contact_id = v_id;
+        -- `tags` replaces first; `add_tags` follow in the order given (those already there keep
+        -- their place); `remove_tags` go.
+        SELECT coalesce(array_agg(edited.name ORDER BY edited.position), '{}') INTO v_final
+        FROM (
+            SELECT given.name, min(given.position) AS position
+            FROM (
+                SELECT base.name, base.position
+                FROM unnest(CASE WHEN p_set_tags THEN p_tags ELSE v_current END) WITH ORDINALITY AS base(name, position)
+                UNION ALL
+                SELECT added.name, 1000000 + added.position
+                FROM unnest(p_add_tags) WITH ORDINALITY AS added(name, position)
+            ) AS given
+            WHERE NOT (given.name = ANY (p_remove_tags))
+            GROUP BY given.name
+        ) AS edited;
+        v_tags_changed := v_final IS DISTINCT FROM v_current;
+    END IF;
+
+    IF v_tags_changed THEN
+        -- Sorted, so concurrent writers lock tag rows in the same order and cannot deadlock.
+        INSERT INTO tags (tenant_id, name)
+        SELECT p_tenant, wanted.name FROM unnest(v_final) AS wanted(name) ORDER BY wanted.name
+        ON CONFLICT (tenant_id, name) DO NOTHING;
+        DELETE FROM contact_tags ct
+        WHERE ct.tenant_id = p_tenant AND ct.contact_id = v_id
+          AND ct.tag_id NOT IN (SELECT t.id FROM tags t WHERE t.tenant_id = p_tenant AND t.name = ANY (v_final));
+        -- More than 100 tags: position 101 breaks contact_tags_at_most_100 (a 422 on add_tags).
+        INSERT INTO contact_tags AS ct (tenant_id, contact_id, tag_id, position)
+        SELECT p_tenant, v_id, t.id, wanted.position
+        FROM unnest(v_final) WITH ORDINALITY AS wanted(name, position)
+        JOIN tags t ON t.tenant_id = p_tenant AND t.name = wanted.name
+        ON CONFLICT (tenant_id, contact_id, tag_id) DO UPDATE SET position = EXCLUDED.position
+        WHERE ct.position <> EXCLUDED.position;
+    END IF;
+
+    IF v_changed OR v_tags_changed THEN
+        UPDATE contacts c
+        SET name = v_new_name, email = v_new_email, metadata = v_new_metadata,
+            updated_at = greatest(now(), c.updated_at + interval '1 microsecond')
+        WHERE c.tenant_id = p_tenant AND c.id = v_id;
+    END IF;
+
+    RETURN QUERY
+    SELECT c.id, c.phone, c.name, c.email, c.metadata::text, c.created_at, c.updated_at,
+           coalesce((SELECT array_agg(t.name ORDER BY ct.position)
+                     FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
+                     WHERE ct.tenant_id = c.tenant_id AND ct.contact_id = c.id), '{}')
+    FROM contacts c WHERE c.tenant_id = p_tenant AND c.id = v_id;
+END
+$$;
