@@ -47,6 +47,10 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .unavailable("The database is out of resources; retry shortly.")
         case is HTTPParserError:
             return .malformedRequest
+        case is CancellationError:
+            // The request's task was cancelled (shutdown, or a client gone): nothing was half
+            // written (each write is one statement or one transaction), and nobody may be reading.
+            return .unavailable("The request was cancelled; retry.")
         case is NIOTooManyBytesError:
             return .bodyTooLarge
         case let error as HTTPError:
