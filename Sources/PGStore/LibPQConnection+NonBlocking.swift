@@ -79,7 +79,7 @@ extension LibPQConnection {
             switch PQflush(handle) {
             case 0: return
             case 1:
-                try await SocketReactor.shared.wait(for: socket, .readableOrWritable)
+                try await SocketReactor.shared.wait(for: try currentSocket(), .readableOrWritable)
                 guard PQconsumeInput(handle) == 1 else { throw lost() }
             default: throw lost()
             }
@@ -89,7 +89,7 @@ extension LibPQConnection {
     /// The next result, waiting for the socket while libpq has only part of it.
     private func nextResult() async throws -> OpaquePointer? {
         while PQisBusy(handle) == 1 {
-            try await SocketReactor.shared.wait(for: socket, .readable)
+            try await SocketReactor.shared.wait(for: try currentSocket(), .readable)
             guard PQconsumeInput(handle) == 1 else { throw lost() }
         }
         return PQgetResult(handle)
@@ -124,6 +124,14 @@ extension LibPQConnection {
         }
         if PQexitPipelineMode(handle) != 1 { isBroken = true }
         return (rows, firstError)
+    }
+
+    /// The socket as libpq has it now: it closes the socket of a connection that broke, and the
+    /// number may then belong to another connection, so the one read at connect time is not used.
+    private func currentSocket() throws(PGError) -> Int32 {
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { throw lost() }
+        return socket
     }
 
     /// `ROLLBACK` after a failed explicit transaction, without blocking.
