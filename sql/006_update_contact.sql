@@ -44,9 +44,7 @@ BEGIN
     v_changed := (v_new_name, v_new_email, v_new_metadata::text) IS DISTINCT FROM (v_name, v_email, v_metadata::text);
 
     IF p_set_tags OR cardinality(p_add_tags) > 0 OR cardinality(p_remove_tags) > 0 THEN
-        SELECT coalesce(array_agg(t.name ORDER BY ct.position), '{}') INTO v_current
-        FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
-        WHERE ct.tenant_id = p_tenant AND ct.contact_id = v_id;
+        v_current := contact_tag_names(p_tenant, v_id);
         -- `tags` replaces first; `add_tags` follow in the order given (those already there keep
         -- their place); `remove_tags` go.
         SELECT coalesce(array_agg(edited.name ORDER BY edited.position), '{}') INTO v_final
@@ -66,20 +64,7 @@ BEGIN
     END IF;
 
     IF v_tags_changed THEN
-        -- Sorted, so concurrent writers lock tag rows in the same order and cannot deadlock.
-        INSERT INTO tags (tenant_id, name)
-        SELECT p_tenant, wanted.name FROM unnest(v_final) AS wanted(name) ORDER BY wanted.name
-        ON CONFLICT (tenant_id, name) DO NOTHING;
-        DELETE FROM contact_tags ct
-        WHERE ct.tenant_id = p_tenant AND ct.contact_id = v_id
-          AND ct.tag_id NOT IN (SELECT t.id FROM tags t WHERE t.tenant_id = p_tenant AND t.name = ANY (v_final));
-        -- More than 100 tags: position 101 breaks contact_tags_at_most_100 (a 422 on add_tags).
-        INSERT INTO contact_tags AS ct (tenant_id, contact_id, tag_id, position)
-        SELECT p_tenant, v_id, t.id, wanted.position
-        FROM unnest(v_final) WITH ORDINALITY AS wanted(name, position)
-        JOIN tags t ON t.tenant_id = p_tenant AND t.name = wanted.name
-        ON CONFLICT (tenant_id, contact_id, tag_id) DO UPDATE SET position = EXCLUDED.position
-        WHERE ct.position <> EXCLUDED.position;
+        PERFORM replace_contact_tags(p_tenant, v_id, v_final, false);
     END IF;
 
     IF v_changed OR v_tags_changed THEN
@@ -90,10 +75,7 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    SELECT c.id, c.phone, c.name, c.email, c.metadata::text, c.created_at, c.updated_at,
-           coalesce((SELECT array_agg(t.name ORDER BY ct.position)
-                     FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
-                     WHERE ct.tenant_id = c.tenant_id AND ct.contact_id = c.id), '{}')
+    SELECT c.id, c.phone, c.name, c.email, c.metadata::text, c.created_at, c.updated_at, contact_tag_names(p_tenant, c.id)
     FROM contacts c WHERE c.tenant_id = p_tenant AND c.id = v_id;
 END
 $$;

@@ -130,8 +130,10 @@ public final class ConnectionPool: Sendable {
     }
 
     private func expireWaiters() {
-        let (expired, next) = state.withLock { ($0.removeExpiredWaiters(now: .now), $0.earliestDeadline) }
+        // Disarmed first: a waiter queued from now on arms its own timer, and one queued before
+        // is in `next`.
         deadlineTimer.withLock { $0 = nil }
+        let (expired, next) = state.withLock { ($0.removeExpiredWaiters(now: .now), $0.earliestDeadline) }
         let waited = configuration.acquireTimeout
         for waiter in expired { waiter.resume(throwing: ConnectionPoolError.acquireTimeout(waited: waited)) }
         if let next { armDeadlineTimer(for: next) }

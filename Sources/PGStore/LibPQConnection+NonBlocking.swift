@@ -19,7 +19,9 @@ extension LibPQConnection {
             for case let value? in query.binds { try checkNoNUL(value) }
         }
         guard PQsetnonblocking(handle, 1) == 0 else { throw connectionError() }
-        defer { if !finished { PQsetnonblocking(handle, 0) } }
+        // Back to blocking for the calls that run on the pool's threads. Not on a broken session:
+        // switching flushes what is still buffered, which could block this thread; it is discarded.
+        defer { if !finished, !isBroken { PQsetnonblocking(handle, 0) } }
         do {
             let slots = try sendPipeline(queries, transaction: transaction)
             try await flush()
@@ -126,10 +128,8 @@ extension LibPQConnection {
         return (rows, firstError)
     }
 
-    /// The socket as libpq has it now: it closes the socket of a connection that broke, and the
-    /// number may then belong to another connection, so the one read at connect time is not used.
+    /// The socket, or the loss of the connection when libpq has closed it.
     private func currentSocket() throws(PGError) -> Int32 {
-        let socket = PQsocket(handle)
         guard socket >= 0 else { throw lost() }
         return socket
     }

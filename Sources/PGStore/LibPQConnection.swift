@@ -15,8 +15,9 @@ final class LibPQConnection: @unchecked Sendable {
     let handle: OpaquePointer
     /// Names of the statements prepared on this session.
     var prepared: Set<String> = []
-    /// The socket, read once: libpq only changes it when it reconnects, which this wrapper never does.
-    let socket: Int32
+    /// The socket as libpq has it now (-1 once closed). Never kept: libpq closes the socket of a
+    /// connection that broke, and its number may then belong to another connection.
+    var socket: Int32 { PQsocket(handle) }
     /// Whether the session is idle, in a transaction, or in a failed one, as of the last call.
     var transactionStatus: PGTransactionStatus = .idle
     /// True once the session broke; a broken connection is discarded, never repaired.
@@ -26,7 +27,6 @@ final class LibPQConnection: @unchecked Sendable {
 
     private init(handle: OpaquePointer) {
         self.handle = handle
-        self.socket = PQsocket(handle)
         self.backendPID = PQbackendPID(handle)
     }
 

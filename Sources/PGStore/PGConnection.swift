@@ -8,7 +8,8 @@ import NIOConcurrencyHelpers
 /// the pool's threads (`NIOThreadPool`). No event loop or cooperative thread ever blocks.
 ///
 /// Obtain one from ``ConnectionPool/withConnection(isolation:_:)``; it is exclusively yours until
-/// the closure returns. Calls on one connection are serialized.
+/// the closure returns. Use it from one task at a time: a statement in flight owns the session
+/// until its results are read (the blocking calls are also serialized by a lock).
 public final class PGConnection: Sendable {
     let raw: LibPQConnection
     private let lock = NIOLock()

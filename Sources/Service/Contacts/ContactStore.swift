@@ -27,7 +27,7 @@ public struct ContactStore: Sendable {
         ON CONFLICT (tenant_id, name) DO NOTHING
         """)
 
-    /// The end of every link statement (create, update, create-contacts): given CTEs `contact`
+    /// The end of create-contacts' link statement: given CTEs `contact`
     /// (the ids of the contacts written) and `wanted` (`contact_id`, `tag_id`, `position`), removes
     /// the links not wanted and adds or re-orders the rest. Driven by those contacts (an index scan
     /// by id, a hashed `NOT IN`), never by a scan of the tenant's links.

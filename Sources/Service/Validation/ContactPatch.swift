@@ -15,8 +15,6 @@ public struct ContactPatch: Sendable, Equatable {
     public var addTags: [String] = []
     public var removeTags: [String] = []
 
-    public var changesTags: Bool { tags != nil || !addTags.isEmpty || !removeTags.isEmpty }
-
     public static func validate(_ body: JSONValue, text: String) -> Result<ContactPatch, FieldErrors> {
         var errors = FieldErrors()
         let phone = ContactInput.validatePhone(body["phone"]?.value, errors: &errors)
