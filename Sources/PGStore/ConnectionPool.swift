@@ -16,8 +16,20 @@ import Synchronization
 ///   gets ``ConnectionPoolError/acquireTimeout(waited:)``: the HTTP layer turns that into a 503.
 /// - A broken connection is discarded and replaced; connects that fail back off.
 /// - A connection handed back mid-transaction is rolled back, or discarded if that fails.
+/// - No background task: every connect, ping, rollback and close runs in the task of the caller
+///   it serves (a waiter woken for a freed slot opens its own connection), and the deadlines of
+///   waiters are one event-loop timer. So `init` starts nothing, and ``close()`` awaits a signal
+///   rather than polling. `run()` (``ConnectionPool+Service``) only ties `close()` to shutdown.
 public final class ConnectionPool: Sendable {
-    typealias Waiter = CheckedContinuation<PGConnection, any Error>
+    typealias Waiter = CheckedContinuation<Grant, any Error>
+
+    /// What a waiting caller is woken with.
+    enum Grant {
+        /// A connection handed over by a caller that finished with it.
+        case connection(PGConnection)
+        /// A slot freed by a broken connection: the caller opens its own, in its own task.
+        case openSlot
+    }
 
     public let configuration: ConnectionPoolConfiguration
     let connectionConfiguration: PGConnectionConfiguration
@@ -172,22 +184,16 @@ public final class ConnectionPool: Sendable {
 
     private func wait(until deadline: ContinuousClock.Instant, lease: PoolLease) async throws -> PGConnection {
         let id = waiterIDs.wrappingAdd(1, ordering: .relaxed).newValue
-        let connection = try await withTaskCancellationHandler {
+        let grant = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: Waiter) in
                 let action = state.withLock { $0.acquire(now: .now, waiter: (id, continuation, deadline), lease: lease) }
                 switch action {
                 case .queued, .mustWait:
                     armDeadlineTimer(for: deadline)
                 case .use(let connection, _):
-                    continuation.resume(returning: connection)
+                    continuation.resume(returning: .connection(connection))
                 case .open:
-                    Task { [self] in
-                        do {
-                            continuation.resume(returning: try await open(for: lease))
-                        } catch {
-                            continuation.resume(throwing: error)
-                        }
-                    }
+                    continuation.resume(returning: .openSlot)
                 case .failClosed:
                     continuation.resume(throwing: ConnectionPoolError.closed)
                 case .failBackoff(let error):
@@ -199,22 +205,24 @@ public final class ConnectionPool: Sendable {
                 waiter.resume(throwing: CancellationError())
             }
         }
-        return connection
+        switch grant {
+        case .connection(let connection): return connection
+        case .openSlot: return try await open(for: lease)
+        }
     }
 
-    /// Opens a connection on the pool's threads: for the caller holding `lease`, or (`nil`) for
-    /// the waiters, handing it to the one whose turn it is.
-    private func open(for lease: PoolLease?) async throws -> PGConnection {
+    /// Opens a connection on the pool's threads in the slot reserved for the caller holding `lease`.
+    private func open(for lease: PoolLease) async throws -> PGConnection {
         do {
             let connection = try await PGConnection.connect(connectionConfiguration, threadPool: threadPool)
-            perform(state.withLock { $0.opened(connection, forWaiters: lease == nil, now: .now) })
+            state.withLock { $0.opened() }
             return connection
         } catch let error as PGError {
             logger.warning("database connect failed", metadata: ["pg.error": "\(error)"])
-            perform(state.withLock { $0.openFailed(error, now: .now, lease: lease) })
+            await perform(state.withLock { $0.openFailed(error, now: .now, lease: lease) })
             throw error
         } catch {
-            perform(state.withLock { $0.openFailed(PGError(kind: .connectionFailed, message: "\(error)"), now: .now, lease: lease) })
+            await perform(state.withLock { $0.openFailed(PGError(kind: .connectionFailed, message: "\(error)"), now: .now, lease: lease) })
             throw error
         }
     }
@@ -240,27 +248,28 @@ public final class ConnectionPool: Sendable {
             reusable = !connection.isBroken && connection.transactionStatus == .idle
         }
         if !reusable { await connection.close() }
-        perform(state.withLock { $0.release(connection, reusable: reusable, now: .now, lease: lease) })
+        await perform(state.withLock { $0.release(connection, reusable: reusable, now: .now, lease: lease) })
     }
 
     private func discard(_ connection: PGConnection, _ lease: PoolLease) async {
         await connection.close()
-        perform(state.withLock { $0.release(connection, reusable: false, now: .now, lease: lease) })
+        await perform(state.withLock { $0.release(connection, reusable: false, now: .now, lease: lease) })
     }
 
-    private func perform(_ action: PoolStateMachine<PGConnection, Waiter>.Release) {
-        defer { if state.withLock({ $0.isDrained }) { drained.yield() } }
+    /// Carries out a decision of the state machine in the calling task.
+    private func perform(_ action: PoolStateMachine<PGConnection, Waiter>.Release) async {
         switch action {
         case .none:
             break
         case .handOver(let connection, let waiter):
-            waiter.resume(returning: connection)
-        case .openForWaiters:
-            Task { [self] in _ = try? await open(for: nil) }
+            waiter.resume(returning: .connection(connection))
+        case .openFor(let waiter):
+            waiter.resume(returning: .openSlot)
         case .failWaiters(let waiters, let error):
             for waiter in waiters { waiter.resume(throwing: error) }
         case .close(let connection):
-            Task { await connection.close() }
+            await connection.close()
         }
+        if state.withLock({ $0.isDrained }) { drained.yield() }
     }
 }

@@ -38,8 +38,9 @@ struct PoolStateMachine<Connection, Waiter> {
         case none
         /// Hand this connection to this waiter (it stays leased).
         case handOver(Connection, Waiter)
-        /// A slot freed up while callers wait: open a connection for them.
-        case openForWaiters
+        /// A slot freed up while callers wait: this waiter (the next in turn) gets the slot and
+        /// opens its own connection, in its own task.
+        case openFor(Waiter)
         /// Nothing can ever serve these waiters now: fail them with the error.
         case failWaiters([Waiter], PGError)
         /// The pool is closed: close this connection.
@@ -105,25 +106,21 @@ struct PoolStateMachine<Connection, Waiter> {
         return .queued
     }
 
-    /// A connection opened. If it was opened for waiters, it goes to the first one (or idles).
-    mutating func opened(_ connection: Connection, forWaiters: Bool, now: ContinuousClock.Instant) -> Release {
+    /// The connection a caller opened in its slot (``Acquire/open`` or ``Release/openFor(_:)``)
+    /// is up: the caller holds it.
+    mutating func opened() {
         opening -= 1
+        leased += 1
         failures = 0
         retryAt = nil
         lastConnectError = nil
-        guard forWaiters else {
-            leased += 1
-            return .none
-        }
-        if closed { return .close(connection) }
-        return park(connection, now: now)
     }
 
-    /// A connect failed: start or extend the backoff. `lease`: the caller's own (not when the
-    /// connection was opened for waiters).
-    mutating func openFailed(_ error: PGError, now: ContinuousClock.Instant, lease: PoolLease? = nil) -> Release {
+    /// A caller's connect failed: its slot frees, and the backoff starts or extends. Waiters fail
+    /// when nothing else could ever serve them.
+    mutating func openFailed(_ error: PGError, now: ContinuousClock.Instant, lease: PoolLease = PoolLease()) -> Release {
         opening -= 1
-        if let lease { unreserve(lease) }
+        unreserve(lease)
         failures += 1
         var delay = backoffInitial
         for _ in 1..<min(failures, 16) { delay = min(delay * 2, backoffMaximum) }
@@ -144,16 +141,14 @@ struct PoolStateMachine<Connection, Waiter> {
         unreserve(lease)
         if closed { return .close(connection) }
         guard reusable else {
-            if !waiters.isEmpty {
+            if let index = nextWaiter() {
+                let next = waiters.remove(at: index)
                 opening += 1
-                return .openForWaiters
+                reserve(next.lease)
+                return .openFor(next.waiter)
             }
             return .none
         }
-        return park(connection, now: now)
-    }
-
-    private mutating func park(_ connection: Connection, now: ContinuousClock.Instant) -> Release {
         if let index = nextWaiter() {
             let next = waiters.remove(at: index)
             leased += 1

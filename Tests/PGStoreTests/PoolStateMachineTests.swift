@@ -14,9 +14,9 @@ struct PoolStateMachineTests {
     @Test func opensUpToTheBoundThenQueues() {
         var m = machine()
         guard case .open = m.acquire(now: t0) else { Issue.record("expected open"); return }
-        _ = m.opened("a", forWaiters: false, now: t0)
+        m.opened()
         guard case .open = m.acquire(now: t0) else { Issue.record("expected open"); return }
-        _ = m.opened("b", forWaiters: false, now: t0)
+        m.opened()
         guard case .mustWait = m.acquire(now: t0) else { Issue.record("expected mustWait"); return }
         guard case .queued = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1))) else { Issue.record("expected queued"); return }
         // Release hands the connection straight to the waiter.
@@ -28,10 +28,13 @@ struct PoolStateMachineTests {
     @Test func brokenConnectionFreesItsSlotForWaiters() {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
-        _ = m.opened("a", forWaiters: false, now: t0)
+        m.opened()
         _ = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1)))
-        guard case .openForWaiters = m.release("a", reusable: false, now: t0) else { Issue.record("expected openForWaiters"); return }
-        guard case .handOver("b", "w1") = m.opened("b", forWaiters: true, now: t0) else { Issue.record("expected hand-over"); return }
+        guard case .openFor("w1") = m.release("a", reusable: false, now: t0) else { Issue.record("expected the waiter to open"); return }
+        #expect(m.waiters.isEmpty)
+        #expect(m.total == 1)
+        m.opened()
+        #expect(m.leased == 1)
         #expect(m.total == 1)
     }
 
@@ -51,10 +54,12 @@ struct PoolStateMachineTests {
     @Test func waitersFailWhenNothingCanServeThem() {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
-        _ = m.opened("a", forWaiters: false, now: t0)
+        m.opened()
         _ = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1)))
-        _ = m.release("a", reusable: false, now: t0)  // → open for waiters
-        guard case .failWaiters(["w1"], _) = m.openFailed(.init(kind: .connectionFailed, message: "down"), now: t0) else {
+        _ = m.acquire(now: t0, waiter: (2, "w2", t0 + .seconds(1)))
+        guard case .openFor("w1") = m.release("a", reusable: false, now: t0) else { Issue.record("expected w1 to open"); return }
+        // w1's connect fails (w1 gets that error itself); nobody is left to serve w2.
+        guard case .failWaiters(["w2"], _) = m.openFailed(.init(kind: .connectionFailed, message: "down"), now: t0) else {
             Issue.record("expected the waiter to fail"); return
         }
     }
@@ -62,7 +67,7 @@ struct PoolStateMachineTests {
     @Test func timedOutWaiterIsRemovedOnce() {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
-        _ = m.opened("a", forWaiters: false, now: t0)
+        m.opened()
         _ = m.acquire(now: t0, waiter: (7, "w7", t0 + .seconds(1)))
         #expect(m.removeWaiter(id: 7) == "w7")
         #expect(m.removeWaiter(id: 7) == nil)
@@ -73,7 +78,7 @@ struct PoolStateMachineTests {
     @Test func expiredWaitersAreRemovedByDeadline() {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
-        _ = m.opened("a", forWaiters: false, now: t0)
+        m.opened()
         _ = m.acquire(now: t0, waiter: (1, "early", t0 + .milliseconds(100)))
         _ = m.acquire(now: t0, waiter: (2, "late", t0 + .milliseconds(300)))
         #expect(m.removeExpiredWaiters(now: t0 + .milliseconds(50)).isEmpty)
@@ -84,7 +89,7 @@ struct PoolStateMachineTests {
     @Test func closeFailsWaitersAndClosesReturningConnections() {
         var m = machine(max: 1)
         _ = m.acquire(now: t0)
-        _ = m.opened("a", forWaiters: false, now: t0)
+        m.opened()
         _ = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1)))
         let (idle, waiters) = m.close()
         #expect(idle.isEmpty)
@@ -104,7 +109,7 @@ struct PoolStateMachineTests {
         let batches = PoolLease(owner: UUID(), isBulk: true)
         for name in ["a", "b"] {
             guard case .open = m.acquire(now: t0, lease: batches) else { Issue.record("expected open"); return }
-            _ = m.opened(name, forWaiters: false, now: t0)
+            m.opened()
         }
         // Two slots are free, but not for a third batch.
         guard case .queued = m.acquire(now: t0, waiter: (1, "batch", t0 + .seconds(1)), lease: batches) else {
@@ -113,7 +118,7 @@ struct PoolStateMachineTests {
         }
         // An interactive request, of the same workspace or another, is served at once.
         guard case .open = m.acquire(now: t0, lease: PoolLease(owner: UUID())) else { Issue.record("expected open"); return }
-        _ = m.opened("c", forWaiters: false, now: t0)
+        m.opened()
         // A bulk lease ending hands its connection to the waiting batch.
         guard case .handOver("a", "batch") = m.release("a", reusable: true, now: t0, lease: batches) else {
             Issue.record("expected the batch to get the freed bulk connection")
@@ -127,7 +132,7 @@ struct PoolStateMachineTests {
         let (heavy, light) = (UUID(), UUID())
         for name in ["a", "b"] {
             _ = m.acquire(now: t0, lease: PoolLease(owner: heavy))
-            _ = m.opened(name, forWaiters: false, now: t0)
+            m.opened()
         }
         let deadline = t0 + .seconds(1)
         _ = m.acquire(now: t0, waiter: (1, "heavy-again", deadline), lease: PoolLease(owner: heavy))

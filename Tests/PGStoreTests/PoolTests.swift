@@ -1,5 +1,5 @@
 import Foundation
-import PGStore
+@testable import PGStore
 import Testing
 
 @Suite("Connection pool against a real server")
@@ -61,6 +61,32 @@ struct PoolTests {
             try await Task.sleep(for: .milliseconds(100))  // the server sends its FATAL, then closes
             let next = try await pool.withConnection { try await $0.query(Self.backend)[0].decode(Int32.self, column: "pid") }
             #expect(next != pid)
+        }
+    }
+
+    /// The slot of a connection that broke while a caller waited goes to that caller, which opens
+    /// its own connection in its own task (the pool starts no task of its own).
+    @Test func aWaiterGetsTheSlotOfABrokenConnection() async throws {
+        try await withPool(TestDatabase.pool(maxConnections: 1, acquireTimeout: .seconds(10))) { pool in
+            let (holding, held) = AsyncStream.makeStream(of: Int32.self)
+            async let brokenPID: Int32 = pool.withConnection { connection in
+                let pid = try await connection.query(Self.backend)[0].decode(Int32.self, column: "pid")
+                held.yield(pid)
+                try await Task.sleep(for: .milliseconds(200))  // the waiter queues meanwhile
+                let admin = try await PGConnection.connect(TestDatabase.admin)
+                _ = try await admin.query(unprepared: "SELECT pg_terminate_backend($1::int)", [Int(pid)])
+                await admin.close()
+                try await Task.sleep(for: .milliseconds(100))
+                _ = try? await connection.query(Self.backend)  // fails: the session is gone
+                #expect(connection.isBroken)
+                return pid
+            }
+            for await _ in holding { break }
+            let waiterPID = try await pool.withConnection { try await $0.query(Self.backend)[0].decode(Int32.self, column: "pid") }
+            let oldPID = try await brokenPID
+            #expect(waiterPID != oldPID)
+            #expect(pool.statistics.open == 1)
+            #expect(pool.statistics.waiting == 0)
         }
     }
 
