@@ -55,6 +55,13 @@ extension LibPQConnection {
         var preparing: Set<String> = []
         for (index, query) in queries.enumerated() where !failed {
             let name = query.statement.name
+            guard query.statement.isPrepared else {
+                let ok = try withCStringsUnchecked(query.binds) { values in
+                    PQsendQueryParams(handle, query.statement.sql, Int32(values.count), nil, values, nil, nil, 0)
+                }
+                send(ok, .query(index))
+                continue
+            }
             if !prepared.contains(name), !preparing.contains(name) {
                 send(PQsendPrepare(handle, name, query.statement.sql, 0, nil), .prepare(name))
                 preparing.insert(name)

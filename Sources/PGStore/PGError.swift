@@ -54,6 +54,19 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         self.constraintName = constraintName
     }
 
+    /// The constraint a statement broke: the error's own field, or, when the error was relayed
+    /// without its fields (Citus passes on a worker's error as SQLSTATE, message, detail and hint
+    /// only), the quoted name in the server's message (`… violates check constraint "name"`, as
+    /// PostgreSQL writes it with its messages in English, their default).
+    public var violatedConstraint: String? {
+        if let constraintName { return constraintName }
+        guard sqlState?.errorClass == SQLState(rawValue: "23000"),
+              let marker = message.firstRange(of: "constraint \""),
+              let end = message[marker.upperBound...].firstIndex(of: "\"")
+        else { return nil }
+        return String(message[marker.upperBound..<end])
+    }
+
     /// True when the connection that raised this error must not be used again.
     public var isConnectionError: Bool {
         kind == .connectionLost || kind == .connectionFailed || (sqlState?.meansConnectionLost ?? false)

@@ -7,6 +7,10 @@ public struct PGStatement: Sendable, Hashable {
     public let name: String
     /// Found while hashing, so a statement's text is not scanned again on every run.
     let containsNUL: Bool
+    /// Sent as libpq's unnamed statement each time, never prepared: for text that changes from one
+    /// transaction to the next (a `SET LOCAL` naming a tenant), which would otherwise leave one
+    /// prepared statement per value in every session.
+    public let isPrepared: Bool
 
     public init(_ sql: String) {
         self.sql = sql
@@ -20,6 +24,30 @@ public struct PGStatement: Sendable, Hashable {
         }
         self.name = "pgstore_" + String(hash, radix: 16)
         self.containsNUL = containsNUL
+        self.isPrepared = true
+    }
+
+    private init(unprepared sql: String) {
+        self.sql = sql
+        self.name = ""
+        self.containsNUL = sql.utf8.contains(0)
+        self.isPrepared = false
+    }
+
+    /// A statement sent as it is each time (see ``isPrepared``).
+    public static func unprepared(_ sql: String) -> PGStatement {
+        PGStatement(unprepared: sql)
+    }
+
+    /// `SET LOCAL name = 'value'`: a setting for the rest of the transaction. Unlike
+    /// `set_config(…, true)`, Citus forwards it to the workers a transaction touches when
+    /// `citus.propagate_set_commands` is `local`. `name` is a dotted identifier and `value` is
+    /// written as a quoted literal (quotes doubled), so neither can end the statement.
+    public static func setLocal(_ name: String, _ value: String) -> PGStatement {
+        precondition(
+            !name.isEmpty && name.utf8.allSatisfy { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) },
+            "a setting's name is a dotted identifier")
+        return .unprepared("SET LOCAL \(name) = '\(value.replacing("'", with: "''"))'")
     }
 }
 

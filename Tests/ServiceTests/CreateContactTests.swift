@@ -83,7 +83,7 @@ struct CreateContactTests {
             #expect((second.json["metadata"] as? [String: Any])?.isEmpty == true)
             let rows = try await api.rows(
                 tenant: tenant,
-                "SELECT count(*) AS contacts, (SELECT count(*) FROM contact_tags) AS links FROM contacts")
+                "SELECT (SELECT count(*) FROM contacts) AS contacts, (SELECT count(*) FROM contact_tags) AS links")
             #expect(try rows[0].decode(Int.self, column: "contacts") == 1)
             #expect(try rows[0].decode(Int.self, column: "links") == 0)
 

@@ -296,7 +296,7 @@ struct HostileInputTests {
                 SELECT $1, c.id, t.id, $3 FROM contacts c JOIN tags t ON t.tenant_id = $1 AND t.name = $2 WHERE c.tenant_id = $1
                 """)
             _ = try await connection.pipeline([
-                PGQuery(PGStatement("SELECT set_config('app.tenant_id', $1, true)"), [tenant.uuidString]),
+                PGQuery(.setLocal("app.tenant_id", tenant.uuidString)),
                 PGQuery(PGStatement("INSERT INTO tags (tenant_id, name) VALUES ($1, $2), ($1, $3)"), [tenant, eteNFD, asaNFD]),
                 PGQuery(link, [tenant, eteNFD, 50]), PGQuery(link, [tenant, asaNFD, 51]),
             ])

@@ -170,7 +170,7 @@ struct RestOfTheAPITests {
         ]
         for filter in filters {
             let plan = try await connection.pipeline([
-                PGQuery(PGStatement("SELECT set_config('app.tenant_id', $1, true)"), [tenant.uuidString]),
+                PGQuery(.setLocal("app.tenant_id", tenant.uuidString)),
                 PGQuery(PGStatement("SET LOCAL enable_seqscan = off")),
                 PGQuery(PGStatement("EXPLAIN SELECT c.id FROM contacts c WHERE c.tenant_id = \(tenantLiteral) AND \(filter) ORDER BY c.id LIMIT 51")),
             ])[2].map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")

@@ -131,7 +131,7 @@ struct TestAPI {
     func rows(tenant: UUID, _ sql: String) async throws -> PGRows {
         try await pool.withConnection { connection in
             try await connection.pipeline([
-                PGQuery(PGStatement("SELECT set_config('app.tenant_id', $1, true)"), [tenant.uuidString]),
+                PGQuery(.setLocal("app.tenant_id", tenant.uuidString)),
                 PGQuery(PGStatement(sql)),
             ])[1]
         }

@@ -16,12 +16,19 @@ public struct ContactFilter: Sendable, Equatable {
 
 extension ContactStore {
     public func contact(id: ULID, tenant: UUID) async throws -> Contact? {
-        try await read(ContactQueries.byID, [tenant, id.uuid], tenant: tenant).first
+        try await inTenant(tenant, PGQuery(ContactQueries.byID, [tenant, id.uuid])).first.map { try ContactQueries.contact($0) }
     }
 
     /// One page, in id order (ULIDs are time-ordered, so rows inserted meanwhile land after the
     /// cursor and a walk sees every row once). Fetches one extra row to know if there is more.
     public func list(_ filter: ContactFilter, tenant: UUID) async throws -> (contacts: [Contact], hasMore: Bool) {
+        let contacts = try await inTenant(tenant, Self.listQuery(filter, tenant: tenant)).map { try ContactQueries.contact($0) }
+        return (Array(contacts.prefix(filter.limit)), contacts.count > filter.limit)
+    }
+
+    /// The statement of one page: one prepared statement per combination of filters, so each gets
+    /// a plan that uses its index; `tenant_id = $1` first, so Citus sends it to one node.
+    static func listQuery(_ filter: ContactFilter, tenant: UUID) -> PGQuery {
         var conditions = ["c.tenant_id = $1"]
         var binds: [any PGEncodable] = [tenant]
         func add(_ condition: (String) -> String, _ value: any PGEncodable) {
@@ -33,23 +40,25 @@ extension ContactStore {
         if let tag = filter.tag {
             add({
                 """
-                EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
-                        WHERE ct.tenant_id = c.tenant_id AND ct.contact_id = c.id AND t.name = \($0))
+                EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.tenant_id = $1 AND t.id = ct.tag_id
+                        WHERE ct.tenant_id = $1 AND ct.contact_id = c.id AND t.name = \($0))
                 """
             }, tag)
         }
         if let since = filter.updatedSince { add({ "c.updated_at >= \($0)::timestamptz" }, since) }
         if let after = filter.after { add({ "c.id > \($0)::uuid" }, after.uuid) }
         binds.append(filter.limit + 1)
-        // One prepared statement per combination of filters: each gets a plan that uses its index.
         let statement = PGStatement(
             "SELECT \(ContactQueries.columns) FROM contacts c WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.id LIMIT $\(binds.count)")
-        let contacts = try await read(statement, binds, tenant: tenant)
-        return (Array(contacts.prefix(filter.limit)), contacts.count > filter.limit)
+        return PGQuery(statement, binds)
     }
 
     /// Deletes by phone or id (both: the contact must match both); its tag links go with it.
     public func delete(phone: String?, id: ULID?, tenant: UUID) async throws -> ULID? {
+        try await inTenant(tenant, Self.deleteQuery(phone: phone, id: id, tenant: tenant)).first.map { ULID(uuid: try $0.decode(UUID.self, column: "id")) }
+    }
+
+    static func deleteQuery(phone: String?, id: ULID?, tenant: UUID) -> PGQuery {
         var conditions = ["tenant_id = $1"]
         var binds: [any PGEncodable] = [tenant]
         if let phone {
@@ -60,8 +69,7 @@ extension ContactStore {
             binds.append(id.uuid)
             conditions.append("id = $\(binds.count)")
         }
-        let statement = PGStatement("DELETE FROM contacts WHERE \(conditions.joined(separator: " AND ")) RETURNING id")
-        return try await inTenant(tenant, PGQuery(statement, binds)).first.map { ULID(uuid: try $0.decode(UUID.self, column: "id")) }
+        return PGQuery(PGStatement("DELETE FROM contacts WHERE \(conditions.joined(separator: " AND ")) RETURNING id"), binds)
     }
 
     static let tagCounts = PGStatement(
@@ -77,12 +85,8 @@ extension ContactStore {
         return try await inTenant(tenant, PGQuery(Self.tagCounts, [tenant])).map { (try $0.decode(String.self, column: "name"), try $0.decode(Int.self, column: "contacts")) }
     }
 
-    private func read(_ statement: PGStatement, _ binds: [any PGEncodable], tenant: UUID) async throws -> [Contact] {
-        try await inTenant(tenant, PGQuery(statement, binds)).map { try ContactQueries.contact($0) }
-    }
-
     /// One statement with the tenant set, in one round trip; its rows.
     private func inTenant(_ tenant: UUID, _ query: PGQuery) async throws -> PGRows {
-        try await pipeline([PGQuery(Self.setTenant, [tenant.uuidString]), query], tenant: tenant)[1]
+        try await pipeline([Self.tenantScope(tenant), query], tenant: tenant)[1]
     }
 }

@@ -13,6 +13,11 @@ extension ContactStore {
     /// Applies `patch` in one round trip, one statement; `nil` when the tenant has no contact with
     /// that phone.
     public func update(_ patch: ContactPatch, tenant: UUID) async throws -> Contact? {
+        guard let row = try await single(Self.updateQuery(patch, tenant: tenant), tenant: tenant).first else { return nil }
+        return try ContactQueries.contact(row)
+    }
+
+    static func updateQuery(_ patch: ContactPatch, tenant: UUID) -> PGQuery {
         func change(_ change: ContactPatch.Change<String>) -> (Bool, String?) {
             switch change {
             case .unchanged: (false, nil)
@@ -31,13 +36,11 @@ extension ContactStore {
             metadataMode = "patch"
             metadataPatch = json
         }
-        let query = PGQuery(
+        return PGQuery(
             Self.updateContact,
             encoded: [
                 tenant.uuidString, patch.phone, setName ? "t" : "f", name, setEmail ? "t" : "f", email, metadataMode, metadataPatch,
                 patch.tags != nil ? "t" : "f", (patch.tags ?? []).pgEncoded(), patch.addTags.pgEncoded(), patch.removeTags.pgEncoded(),
             ])
-        guard let row = try await single(query, tenant: tenant).first else { return nil }
-        return try ContactQueries.contact(row)
     }
 }

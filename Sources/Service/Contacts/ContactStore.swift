@@ -1,8 +1,9 @@
 public import FoundationEssentials
 public import PGStore
 
-/// The contacts SQL. Every write is one transaction in one round trip (a pipeline), with the
-/// tenant set transaction-locally so row-level security scopes every statement.
+/// The contacts SQL. Every request is one transaction in one round trip: a call of a function that
+/// sets the tenant itself (create and update, delegated to the tenant's node on Citus), or a
+/// pipeline that sets it transaction-locally first, so row-level security scopes every statement.
 public struct ContactStore: Sendable {
     let pool: ConnectionPool
 
@@ -10,38 +11,20 @@ public struct ContactStore: Sendable {
         self.pool = pool
     }
 
-    static let setTenant = PGStatement("SELECT set_config('app.tenant_id', $1, true)")
+    /// Scopes the rest of the transaction to `tenant` for row-level security: `SET LOCAL`, which
+    /// Citus forwards to the worker holding the tenant (migration 008 sets
+    /// `citus.propagate_set_commands`), where `set_config` would stay on the coordinator. The
+    /// UUID is the one the service resolved from the token, never client text, and a UUID's text
+    /// is hex digits and hyphens only.
+    static func tenantScope(_ tenant: UUID) -> PGQuery {
+        PGQuery(.setLocal("app.tenant_id", tenant.uuidString))
+    }
 
     /// The whole create-contact write, one call of `upsert_contact` (migration 005): the tenant,
     /// the upsert, the tags and the links, one round trip, one implicit transaction. Nothing is
     /// written when nothing changed.
     static let upsertContact = PGStatement(
         "SELECT id, metadata, created_at, updated_at, inserted FROM upsert_contact($1, $2, $3, $4, $5, $6::jsonb, $7::text[])")
-
-    /// Creates missing tags. The names arrive sorted, so concurrent writers lock tag rows in the
-    /// same order and cannot deadlock; existing tags are left alone (no read-modify-write).
-    static let insertTags = PGStatement(
-        """
-        INSERT INTO tags (tenant_id, name)
-        SELECT $1, name FROM unnest($2::text[]) AS given(name)
-        ON CONFLICT (tenant_id, name) DO NOTHING
-        """)
-
-    /// The end of create-contacts' link statement: given CTEs `contact`
-    /// (the ids of the contacts written) and `wanted` (`contact_id`, `tag_id`, `position`), removes
-    /// the links not wanted and adds or re-orders the rest. Driven by those contacts (an index scan
-    /// by id, a hashed `NOT IN`), never by a scan of the tenant's links.
-    static let linkWanted = """
-        , removed AS (
-            DELETE FROM contact_tags ct
-            WHERE ct.tenant_id = $1 AND ct.contact_id = ANY (ARRAY(SELECT id FROM contact))
-              AND (ct.contact_id, ct.tag_id) NOT IN (SELECT contact_id, tag_id FROM wanted)
-        )
-        INSERT INTO contact_tags (tenant_id, contact_id, tag_id, position)
-        SELECT $1, contact_id, tag_id, position FROM wanted
-        ON CONFLICT (tenant_id, contact_id, tag_id) DO UPDATE SET position = EXCLUDED.position
-        WHERE contact_tags.position <> EXCLUDED.position
-        """
 
     /// The statement of one create-contact: what the service sends, and what the benchmark replays
     /// through pgbench.
@@ -57,8 +40,8 @@ public struct ContactStore: Sendable {
     }
 
     /// Runs one statement (its own transaction), retried like ``pipeline(_:tenant:bulk:)``.
-    func single(_ query: PGQuery, tenant: UUID) async throws -> PGRows {
-        try await retryingTransientFailures(PoolLease(owner: tenant)) { try await $0.query(query) }
+    func single(_ query: PGQuery, tenant: UUID, bulk: Bool = false) async throws -> PGRows {
+        try await retryingTransientFailures(PoolLease(owner: tenant, isBulk: bulk)) { try await $0.query(query) }
     }
 
     private func retryingTransientFailures<T>(_ lease: PoolLease, _ body: (PGConnection) async throws -> T) async throws -> T {

@@ -68,7 +68,7 @@ public struct ContactsController: Sendable {
     static func storedLimitErrors(_ error: PGError) -> FieldErrors? {
         guard error.sqlState == .checkViolation else { return nil }
         var errors = FieldErrors()
-        switch error.constraintName {
+        switch error.violatedConstraint {
         case "contacts_metadata_size":
             errors.add("metadata", Metadata.tooLongAsStored)
         case "contact_tags_at_most_100":

@@ -47,7 +47,7 @@ struct ImportWriter: Sendable {
         do {
             try await connection.execute(script: "BEGIN")
             try await connection.execute(script: ImportSQL.transactionSettings)
-            try await connection.query(ContactStore.setTenant, [tenant.uuidString])
+            try await connection.query(ContactStore.tenantScope(tenant))
             try await connection.execute(script: "TRUNCATE import_staging")
             try await connection.copyIn(ImportSQL.copy, data: batch.bytes)
             let counts = try await connection.query(ImportSQL.upsert, [tenant])

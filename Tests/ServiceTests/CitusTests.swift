@@ -1,0 +1,180 @@
+import Foundation
+import HTTPTypes
+import PGStore
+@testable import Service
+import Testing
+
+/// What only a Citus cluster can show: the migrations distributed the schema, every statement of
+/// the request routes goes to one node, and row-level security holds on the workers' shards.
+///
+/// Run by `make test` against a coordinator and two workers (`scripts/with-citus.sh`), with the
+/// HTTP contract suites; the plain PostgreSQL run leaves this suite out (`--skip CitusTests`), as it
+/// has no cluster to ask.
+@Suite("Citus: distributed schema, single-node routing, RLS on the workers")
+struct CitusTests {
+    /// The workers' URLs (application role).
+    static var workers: [String] {
+        TestEnvironment.value("TEST_CITUS_WORKER_URLS").split(separator: " ").map(String.init)
+    }
+
+    @Test func migrationsDistributeTheTenantTablesAndReplicateTheAccountTables() async throws {
+        try await TestEnvironment.migration.value
+        let admin = try await PGConnection.connect(TestEnvironment.admin)
+        defer { Task { await admin.close() } }
+        let tables = try await admin.query(
+            unprepared: """
+                SELECT logicalrelid::text AS name, partmethod::text AS method, colocationid,
+                       coalesce(column_to_column_name(logicalrelid, partkey), '') AS key
+                FROM pg_dist_partition ORDER BY 1
+                """)
+        var byName: [String: (method: String, colocation: Int, key: String)] = [:]
+        for row in tables {
+            byName[try row.decode(String.self, column: "name")] = (
+                try row.decode(column: "method"), try row.decode(column: "colocationid"), try row.decode(column: "key")
+            )
+        }
+        for name in ["contacts", "tags", "contact_tags"] {
+            #expect(byName[name]?.method == "h", "\(name) is hash-distributed")
+            #expect(byName[name]?.key == "tenant_id")
+        }
+        #expect(Set(["contacts", "tags", "contact_tags"].map { byName[$0]?.colocation }).count == 1, "co-located")
+        for name in ["accounts", "workspaces", "api_tokens"] {
+            #expect(byName[name]?.method == "n", "\(name) is a reference table")
+        }
+        let functions = try await admin.query(
+            unprepared: """
+                SELECT p.proname::text AS name, d.distribution_argument_index AS argument,
+                       d.colocationid = (SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'contacts'::regclass) AS colocated
+                FROM pg_dist_object d JOIN pg_proc p ON p.oid = d.objid
+                WHERE d.classid = 'pg_proc'::regclass AND d.distribution_argument_index IS NOT NULL
+                ORDER BY 1
+                """)
+        #expect(try functions.map { try $0.decode(String.self, column: "name") } == ["update_contact", "upsert_contact", "upsert_contacts"])
+        for row in functions {
+            #expect(try row.decode(Int.self, column: "argument") == 0, "delegated by p_tenant")
+            #expect(try row.decode(Bool.self, column: "colocated"))
+        }
+    }
+
+    /// Every per-tenant statement the request routes send, planned by the coordinator with its real
+    /// parameters: each is one task on one node (a delegated call, or a router query).
+    @Test func everyStatementOfTheRequestRoutesRunsOnOneNode() async throws {
+        let (_, tenant, _) = try await TestEnvironment.tenant()
+        var filtered = ContactFilter()
+        filtered.phone = "+14155550123"
+        filtered.email = "a@example.com"
+        filtered.tag = "vip"
+        filtered.updatedSince = Date(timeIntervalSince1970: 0)
+        filtered.after = ULID()
+        var patch = ContactPatch(phone: "+14155550123")
+        patch.name = .set("A")
+        patch.metadata = .set(#"{"a": 1}"#)
+        patch.addTags = ["vip"]
+        // Writes: one call each, on its own (as ContactStore.single sends it: Citus delegates a
+        // call only outside an explicit transaction).
+        let calls: [(String, PGQuery)] = [
+            ("create-contact", ContactStore.upsertQuery(ContactInput(phone: "+14155550123", tags: ["vip"]), tenant: tenant, newID: ULID())),
+            ("update-contact", ContactStore.updateQuery(patch, tenant: tenant)),
+            ("create-contacts", ContactStore.upsertManyQuery([ContactInput(phone: "+14155550123"), ContactInput(phone: "+14155550124", tags: ["a"])], tenant: tenant)),
+        ]
+        // Reads and deletes: after the tenant's SET LOCAL, in one transaction (ContactStore.inTenant).
+        let scoped: [(String, PGQuery)] = [
+            ("get-contact", PGQuery(ContactQueries.byID, [tenant, ULID().uuid])),
+            ("list-contacts", ContactStore.listQuery(ContactFilter(), tenant: tenant)),
+            ("list-contacts, every filter", ContactStore.listQuery(filtered, tenant: tenant)),
+            ("delete-contact", ContactStore.deleteQuery(phone: "+14155550123", id: ULID(), tenant: tenant)),
+            ("tags", PGQuery(ContactStore.tagCounts, [tenant])),
+        ]
+        let connection = try await PGConnection.connect(TestEnvironment.app)
+        defer { Task { await connection.close() } }
+        func expectOneTask(_ route: String, _ query: PGQuery, _ plan: [String]) {
+            #expect(plan.first?.hasPrefix("Custom Scan (Citus") == true, "\(route): \(plan.first ?? "no plan")")
+            #expect(
+                plan.contains { $0.trimmingCharacters(in: .whitespaces) == "Task Count: 1" },
+                "\(route): \(Self.withValuesWritten(query))\n\(plan.joined(separator: "\n"))")
+        }
+        for (route, query) in calls {
+            let plan = try await connection.query(PGQuery(.unprepared("EXPLAIN " + Self.withValuesWritten(query))))
+            expectOneTask(route, query, try plan.map { try $0.decode(String.self, at: 0) })
+        }
+        for (route, query) in scoped {
+            let plan = try await connection.pipeline([
+                ContactStore.tenantScope(tenant),
+                PGQuery(.unprepared("EXPLAIN " + Self.withValuesWritten(query))),
+            ])[1]
+            expectOneTask(route, query, try plan.map { try $0.decode(String.self, at: 0) })
+        }
+    }
+
+    /// The statement with its parameters written in as literals: what the coordinator plans when
+    /// it runs the prepared statement with these values (a custom plan, parameters as constants).
+    /// EXPLAIN of the statement with bound parameters would show Citus's generic plan instead.
+    static func withValuesWritten(_ query: PGQuery) -> String {
+        var sql = query.statement.sql
+        for (index, value) in query.binds.enumerated().reversed() {
+            let literal = value.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" } ?? "NULL"
+            sql = sql.replacingOccurrences(of: "$\(index + 1)", with: literal)
+        }
+        return sql
+    }
+
+    /// A worker's shard, read and written directly as the application role: it sees only the
+    /// tenant set, and refuses a row of another tenant.
+    @Test func aWorkersShardRefusesAnotherTenantsRows() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        let (_, other, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            let created = try await api.create(#"{"phone": "+14155550123", "name": "mine"}"#, token: token)
+            #expect(created.status == .created)
+        }
+        let admin = try await PGConnection.connect(TestEnvironment.admin)
+        let placement = try await admin.query(
+            unprepared: """
+                SELECT s.shard_name::text AS shard, s.nodeport
+                FROM citus_shards s
+                WHERE s.table_name = 'contacts'::regclass
+                  AND s.shardid = get_shard_id_for_distribution_column('contacts', '\(tenant.uuidString)'::uuid)
+                """)
+        await admin.close()
+        let row = try #require(placement.first)
+        let shard = try row.decode(String.self, column: "shard")
+        let port = try row.decode(Int.self, column: "nodeport")
+        let worker = try #require(Self.workers.first { $0.contains("port=\(port)") })
+        let connection = try await PGConnection.connect(PGConnectionConfiguration(url: worker))
+        defer { Task { await connection.close() } }
+
+        // Citus hides shards from the catalog unless asked.
+        let forced = try await connection.pipeline([
+            PGQuery(.setLocal("citus.override_table_visibility", "off")),
+            PGQuery(.unprepared("SELECT relrowsecurity AND relforcerowsecurity AS forced FROM pg_class WHERE relname = $1"), [shard]),
+        ])[1]
+        #expect(try #require(forced.first).decode(Bool.self, column: "forced"))
+
+        let asOwner = try await connection.pipeline([
+            PGQuery(.setLocal("app.tenant_id", tenant.uuidString)),
+            PGQuery(.unprepared("SELECT name FROM \(shard)")),
+        ])[1]
+        #expect(try asOwner.map { try $0.decode(String.self, at: 0) } == ["mine"])
+        let asOther = try await connection.pipeline([
+            PGQuery(.setLocal("app.tenant_id", other.uuidString)),
+            PGQuery(.unprepared("SELECT count(*) FROM \(shard)")),
+        ])[1]
+        #expect(try #require(asOther.first).decode(Int.self, at: 0) == 0)
+
+        let error = await #expect(throws: PGError.self) {
+            try await connection.pipeline([
+                PGQuery(.setLocal("app.tenant_id", other.uuidString)),
+                PGQuery(
+                    .unprepared("INSERT INTO \(shard) (tenant_id, id, phone) VALUES ($1, $2, '+14155550199')"),
+                    [tenant, ULID().uuid]),
+            ])
+        }
+        #expect(error?.sqlState == .insufficientPrivilege)
+        let noTenant = await #expect(throws: PGError.self) {
+            try await connection.query(unprepared: "SELECT count(*) FROM \(shard)")
+        }
+        // No tenant set: the policy fails rather than show everything (42704 in a session that
+        // never set one, 22P02 for the empty value a session keeps after a transaction that did).
+        #expect(noTenant.map { [SQLState(rawValue: "42704"), SQLState(rawValue: "22P02")].contains($0.sqlState) } == true)
+    }
+}

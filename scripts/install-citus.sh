@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds Citus 13.2.2 from ../shared/vendor (no Debian package exists) and installs it into this
+# machine's PostgreSQL 15, once per machine: the build is kept in $CITUS_CACHE (outside the clone),
+# and a machine where citus.so is already installed does nothing.
+# Usage: scripts/install-citus.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+vendor=${CITUS_VENDOR:-$PWD/../shared/vendor}
+cache=${CITUS_CACHE:-/var/cache/contacts-citus}
+version=13.2.2
+pgbin=$(scripts/pg-bin.sh)
+libdir=$("$pgbin/pg_config" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
+if [ -f "$libdir/citus.so" ] && [ -f "$cache/citus-$version/.installed" ]; then exit 0; fi
+scripts/install-deps.sh postgresql-server-dev-15 liblz4-dev libzstd-dev libkrb5-dev libselinux1-dev \
+  libxslt1-dev libpam0g-dev libreadline-dev make gcc xz-utils patch
+mkdir -p "$cache"
+src="$cache/citus-$version"
+if [ ! -f "$src/.built" ]; then
+  echo "building Citus $version into $cache (once per machine)" >&2
+  rm -rf "$src"
+  tar -xJf "$vendor/citus-$version.tar.xz" -C "$cache"
+  (cd "$src" && patch -p1 -s < "$vendor/citus-$version-pg15.20.patch" \
+    && ./configure --without-libcurl >/dev/null && make -s -j"$(nproc)" >/dev/null 2>&1)
+  touch "$src/.built"
+fi
+(cd "$src" && make -s install >/dev/null)
+touch "$src/.installed"
