@@ -24,11 +24,12 @@ test-deps:
 compose-check: test-deps
 	docker-compose -f docker-compose.yml config -q
 
-# The HTTP contract on Citus: the suites that hold on any cluster, and what only Citus shows.
+# The HTTP contract (and the CSV import) on Citus: the suites that hold on any cluster, and what
+# only Citus shows.
 # Left out there: the NFC fold of migration 004 (a maintenance function over every tenant, run
 # once on one node) and the live CPU-bound probe (it measures the service, not the database, and
 # the three nodes share the same two cores).
-CITUS_SUITES = CreateContactTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests
+CITUS_SUITES = CreateContactTests|CSVImportTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests
 CITUS_SKIP = tagsStoredBeforeAreFoldedIntoNFC|theWorstInputOfEachFieldDoesNotStallOtherRequests
 
 # The whole suite on one PostgreSQL, then the contract on a Citus coordinator with two workers

@@ -195,7 +195,7 @@ BEGIN
         JOIN tags t ON t.tenant_id = p_tenant AND t.name = g.name
     ), removed AS (
         DELETE FROM contact_tags ct
-        WHERE ct.tenant_id = p_tenant AND ct.contact_id = ANY (ARRAY(SELECT contact.id FROM contact))
+        WHERE ct.tenant_id = p_tenant AND ct.contact_id IN (SELECT contact.id FROM contact)
           AND (ct.contact_id, ct.tag_id) NOT IN (SELECT wanted.contact_id, wanted.tag_id FROM wanted)
     )
     INSERT INTO contact_tags AS ct (tenant_id, contact_id, tag_id, position)

@@ -33,11 +33,12 @@ struct CitusTests {
                 try row.decode(column: "method"), try row.decode(column: "colocationid"), try row.decode(column: "key")
             )
         }
-        for name in ["contacts", "tags", "contact_tags"] {
+        let tenantTables = ["contacts", "tags", "contact_tags", "import_staging"]
+        for name in tenantTables {
             #expect(byName[name]?.method == "h", "\(name) is hash-distributed")
             #expect(byName[name]?.key == "tenant_id")
         }
-        #expect(Set(["contacts", "tags", "contact_tags"].map { byName[$0]?.colocation }).count == 1, "co-located")
+        #expect(Set(tenantTables.map { byName[$0]?.colocation }).count == 1, "co-located")
         for name in ["accounts", "workspaces", "api_tokens"] {
             #expect(byName[name]?.method == "n", "\(name) is a reference table")
         }
@@ -49,7 +50,7 @@ struct CitusTests {
                 WHERE d.classid = 'pg_proc'::regclass AND d.distribution_argument_index IS NOT NULL
                 ORDER BY 1
                 """)
-        #expect(try functions.map { try $0.decode(String.self, column: "name") } == ["update_contact", "upsert_contact", "upsert_contacts"])
+        #expect(try functions.map { try $0.decode(String.self, column: "name") } == ["import_staged_contacts", "update_contact", "upsert_contact", "upsert_contacts"])
         for row in functions {
             #expect(try row.decode(Int.self, column: "argument") == 0, "delegated by p_tenant")
             #expect(try row.decode(Bool.self, column: "colocated"))

@@ -4,7 +4,7 @@ public import PGStore
 
 /// `contacts import`: a CSV file (header row; columns phone, name, email, tags, metadata in any
 /// order) validated row by row exactly as create-contact validates a body, then streamed through
-/// `COPY` into a staging table and upserted set-wise, one transaction per batch.
+/// `COPY` into `import_staging` and upserted set-wise by one call per batch.
 ///
 /// Bad rows go to the error report and never stop the import. Re-running the same file changes
 /// nothing: unchanged contacts are not rewritten and keep their `updated_at`.
@@ -76,15 +76,16 @@ public struct CSVImporter: Sendable {
             tags: header.firstIndex(of: "tags"), metadata: header.firstIndex(of: "metadata"))
 
         let channels = connections.map { _ in AsyncChannel<PGCopyText>() }
+        let writers = connections.map { ImportWriter(connection: $0, tenant: tenant, writer: UUID()) }
+        let staging = StagingKeys(tenant: tenant, writers: writers.map(\.writer))
         let failure = ImportFailure()
         return try await withThrowingTaskGroup(of: ImportWriter.Totals.self) { group in
-            for (connection, channel) in zip(connections, channels) {
-                let writer = ImportWriter(connection: connection, tenant: tenant)
+            for (writer, channel) in zip(writers, channels) {
                 group.addTask { try await writer.drain(channel, failed: failure) }
             }
             var summary = Summary()
             do {
-                try await read(&reader, columns: columns, into: channels, summary: &summary, failure: failure, report: report, progress: progress)
+                try await read(&reader, columns: columns, staging: staging, into: channels, summary: &summary, failure: failure, report: report, progress: progress)
             } catch {
                 channels.forEach { $0.finish() }
                 throw error
@@ -103,7 +104,7 @@ public struct CSVImporter: Sendable {
     /// Reads the file chunk by chunk, validates each chunk on both cores and hands full batches
     /// to the writers.
     private func read(
-        _ reader: inout CSVRecordReader, columns: ImportColumns, into channels: [AsyncChannel<PGCopyText>],
+        _ reader: inout CSVRecordReader, columns: ImportColumns, staging: StagingKeys, into channels: [AsyncChannel<PGCopyText>],
         summary: inout Summary, failure: ImportFailure, report: (RowError) -> Void, progress: (Int) -> Void
     ) async throws {
         var pending = channels.map { _ in PGCopyText(capacity: 0) }
@@ -118,11 +119,10 @@ public struct CSVImporter: Sendable {
                 if record == .fields([""]) { continue }  // a blank line
                 chunk.append((rowNumber, record))
             }
-            let partitions = channels.count
             let firstHalf = chunk[..<(chunk.count / 2)]
             let secondHalf = chunk[(chunk.count / 2)...]
-            async let first = ValidatedChunk(firstHalf, columns: columns, partitions: partitions)
-            let second = ValidatedChunk(secondHalf, columns: columns, partitions: partitions)
+            async let first = ValidatedChunk(firstHalf, columns: columns, staging: staging)
+            let second = ValidatedChunk(secondHalf, columns: columns, staging: staging)
             for half in [await first, second] {
                 summary.rows += half.rows
                 summary.invalid += half.invalid
@@ -150,7 +150,8 @@ struct ValidatedChunk: Sendable {
     var rows = 0
     var invalid = 0
 
-    init(_ records: ArraySlice<(row: Int, record: CSVRecordReader.Record)>, columns: ImportColumns, partitions: Int) {
+    init(_ records: ArraySlice<(row: Int, record: CSVRecordReader.Record)>, columns: ImportColumns, staging: StagingKeys) {
+        let partitions = staging.writers.count
         batches = (0..<partitions).map { _ in PGCopyText(capacity: records.count * 160 / partitions) }
         for (row, record) in records {
             rows += 1
@@ -166,6 +167,8 @@ struct ValidatedChunk: Sendable {
             case .success(let input):
                 // Any hash stable for the run will do: a phone must always go to the same writer.
                 let partition = Int(UInt(bitPattern: input.phone.hashValue) % UInt(partitions))
+                batches[partition].column(staging.tenant)
+                batches[partition].column(staging.writers[partition])
                 batches[partition].column(row)
                 batches[partition].column(ULID().uuid)
                 batches[partition].column(input.phone)
@@ -182,6 +185,12 @@ struct ValidatedChunk: Sendable {
             }
         }
     }
+}
+
+/// Whose rows a batch stages: the workspace, and the writer (one per session) that owns them.
+struct StagingKeys: Sendable {
+    var tenant: UUID
+    var writers: [UUID]
 }
 
 /// Where each field is in a row, and the row's validation (the same rules as create-contact).

@@ -4,7 +4,8 @@ import FoundationEssentials
 import PGStore
 
 /// One of the import's database sessions: takes staged batches from its channel one at a time and
-/// writes each in one transaction (COPY into the session's staging table, then set-wise upserts).
+/// writes each: COPY into `import_staging` under its own key, then one call that upserts the batch
+/// set-wise and removes it.
 ///
 /// Each writer gets the rows of its own share of phones, in file order, so the last row of a phone
 /// wins even with several writers running at once.
@@ -17,6 +18,8 @@ struct ImportWriter: Sendable {
 
     let connection: PGConnection
     let tenant: UUID
+    /// This writer's key in `import_staging`, for this run.
+    let writer: UUID
 
     /// Writes every batch the channel yields until it is finished. After a failure the writer
     /// keeps taking batches without writing them, so the reader never waits on it forever, and
@@ -25,7 +28,7 @@ struct ImportWriter: Sendable {
         var totals = Totals()
         var firstError: (any Error)?
         do {
-            try await connection.execute(script: ImportSQL.createStaging)
+            try await connection.query(ImportSQL.discardAbandoned, [tenant])
         } catch {
             firstError = error
             failed.signal()
@@ -42,25 +45,21 @@ struct ImportWriter: Sendable {
         return totals
     }
 
+    /// Two round trips, each its own transaction: the COPY under this writer's key, then the call
+    /// that writes the batch and removes it (all or nothing). When the call fails, the staged rows
+    /// are removed.
     private func write(_ batch: PGCopyText, into totals: inout Totals) async throws {
         guard batch.rowCount > 0 else { return }
         do {
-            try await connection.execute(script: "BEGIN")
-            try await connection.execute(script: ImportSQL.transactionSettings)
-            try await connection.query(ContactStore.tenantScope(tenant))
-            try await connection.execute(script: "TRUNCATE import_staging")
             try await connection.copyIn(ImportSQL.copy, data: batch.bytes)
-            let counts = try await connection.query(ImportSQL.upsert, [tenant])
-            try await connection.query(ImportSQL.insertTags, [tenant])
-            try await connection.query(ImportSQL.replaceLinks, [tenant])
-            try await connection.execute(script: "COMMIT")
+            let counts = try await connection.query(ImportSQL.writeBatch, [tenant, writer])
             let created = try counts[0].decode(Int.self, column: "created")
             let updated = try counts[0].decode(Int.self, column: "updated")
             totals.created += created
             totals.updated += updated
             totals.unchanged += try counts[0].decode(Int.self, column: "phones") - created - updated
         } catch {
-            _ = try? await connection.execute(script: "ROLLBACK")
+            _ = try? await connection.query(ImportSQL.discardBatch, [tenant, writer])
             throw error
         }
     }
