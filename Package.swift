@@ -92,9 +92,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What both test targets share: the test servers' settings, logs kept in memory.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "PGStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PGStoreTests",
-            dependencies: ["PGStore"],
+            dependencies: ["PGStore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -102,6 +113,8 @@ let package = Package(
             dependencies: [
                 "Service",
                 "PGStore",
+                "TestSupport",
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

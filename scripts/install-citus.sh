@@ -11,6 +11,10 @@ version=13.2.2
 pgbin=$(scripts/pg-bin.sh)
 libdir=$("$pgbin/pg_config" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
 if [ -f "$libdir/citus.so" ] && [ -f "$cache/citus-$version/.installed" ]; then exit 0; fi
+if [ ! -f "$vendor/citus-$version.tar.xz" ]; then
+  echo "Citus $version is not installed and its source is not in $vendor (set CITUS_VENDOR)" >&2
+  exit 1
+fi
 scripts/install-deps.sh postgresql-server-dev-15 liblz4-dev libzstd-dev libkrb5-dev libselinux1-dev \
   libxslt1-dev libpam0g-dev libreadline-dev make gcc xz-utils patch
 mkdir -p "$cache"

@@ -1,11 +1,12 @@
 import Foundation
 import PGStore
+import TestSupport
 import Testing
 
 @Suite("Values round-trip through the server")
 struct CodecTests {
     private func roundTrip<T: PGEncodable & PGDecodable & Equatable>(_ value: T, as type: String) async throws -> T {
-        let connection = try await PGConnection.connect(TestDatabase.app)
+        let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
         let rows = try await connection.query(PGStatement("SELECT $1::\(type) AS v"), [value])
         return try rows[0].decode(T.self, column: "v")
@@ -54,7 +55,7 @@ struct CodecTests {
     }
 
     @Test func nullsDecodeAsOptionalsOnly() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.app)
+        let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
         let rows = try await connection.query(
             PGStatement("SELECT $1::text AS t, $2::int8 AS i, $3::uuid AS u"), [String?.none, Int?.none, PGNull()])
@@ -66,7 +67,7 @@ struct CodecTests {
     }
 
     @Test func decodingErrorsNameTheColumnAndNeverTrap() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.app)
+        let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
         let rows = try await connection.query(
             unprepared: "SELECT 'abc'::text AS word, point(1,2) AS p, 'infinity'::timestamptz AS forever, ARRAY[ARRAY['a']] AS nested")
@@ -82,7 +83,7 @@ struct CodecTests {
     }
 
     @Test func parametersAreNeverSplicedIntoSQL() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         try await connection.execute(script: "CREATE TEMP TABLE victims (v text)")
         let hostile = "'); DROP TABLE contacts; --"
@@ -95,7 +96,7 @@ struct CodecTests {
     }
 
     @Test func nulCharacterIsRefusedBeforeSending() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.app)
+        let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
         let error = await #expect(throws: PGError.self) {
             try await connection.query(PGStatement("SELECT $1::text"), ["a\u{0}b"])

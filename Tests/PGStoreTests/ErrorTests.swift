@@ -1,11 +1,12 @@
 import Foundation
 import PGStore
+import TestSupport
 import Testing
 
 @Suite("Server errors keep their SQLSTATE and fields")
 struct ErrorTests {
     @Test func uniqueViolationHasCodeAndConstraint() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         try await connection.execute(script: "CREATE TEMP TABLE uniq (k text CONSTRAINT uniq_k UNIQUE)")
         let insert = PGStatement("INSERT INTO uniq (k) VALUES ($1)")
@@ -26,7 +27,7 @@ struct ErrorTests {
     }
 
     @Test func syntaxErrorHasCode() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.app)
+        let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
         let error = await #expect(throws: PGError.self) { try await connection.query(unprepared: "SELEC 1") }
         #expect(error?.sqlState == .syntaxError)
@@ -44,7 +45,7 @@ struct ErrorTests {
     }
 
     @Test func connectFailureKeepsLibpqMessage() async throws {
-        let configuration = PGConnectionConfiguration(url: TestDatabase.url("TEST_DATABASE_URL")).with("user", "no_such_role")
+        let configuration = PGConnectionConfiguration(url: TestServer.value("TEST_DATABASE_URL")).with("user", "no_such_role")
         let error = await #expect(throws: PGError.self) { try await PGConnection.connect(configuration) }
         #expect(error?.kind == .connectionFailed)
         #expect(error?.message.contains("no_such_role") == true)

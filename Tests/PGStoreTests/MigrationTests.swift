@@ -1,5 +1,6 @@
 import Foundation
 import PGStore
+import TestSupport
 import Testing
 
 @Suite("Migrations")
@@ -67,7 +68,7 @@ struct MigrationTests {
     }
 
     @Test func loadsTheRepositoryFilesInOrder() throws {
-        let migrations = try Migration.load(from: TestDatabase.migrationsDirectory)
+        let migrations = try Migration.load(from: TestServer.migrationsDirectory)
         #expect(!migrations.isEmpty)
         #expect(migrations.map(\.version) == migrations.map(\.version).sorted())
         #expect(migrations.allSatisfy { $0.checksum.count == 64 })

@@ -1,5 +1,6 @@
 import Foundation
 import PGStore
+import TestSupport
 import Testing
 
 /// The non-blocking hot path (libpq in non-blocking mode, socket readiness awaited): results that
@@ -8,13 +9,13 @@ import Testing
 @Suite("Non-blocking driver: readiness, failures, cancellation")
 struct NonBlockingDriverTests {
     static func terminate(_ pid: Int32) async throws {
-        let admin = try await PGConnection.connect(TestDatabase.admin)
+        let admin = try await PGConnection.connect(TestServer.admin)
         try await admin.query(unprepared: "SELECT pg_terminate_backend($1)", [Int(pid)])
         await admin.close()
     }
 
     @Test func resultsThatArriveInPiecesAreReadWhole() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         let results = try await connection.pipeline([
             PGQuery(PGStatement("SELECT 1 AS a")),
@@ -26,7 +27,7 @@ struct NonBlockingDriverTests {
         #expect(try results[2][0].decode(String.self, column: "big").utf8.count == 4_000_000)
         #expect(try results[3][0].decode(Int.self, column: "b") == 2)
         // And many sessions at once, each waiting on its own socket.
-        try await withPool(TestDatabase.pool(TestDatabase.owner, maxConnections: 8, acquireTimeout: .seconds(60))) { pool in
+        try await withPool(TestDatabase.pool(TestServer.owner, maxConnections: 8, acquireTimeout: .seconds(60))) { pool in
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<64 {
                     group.addTask {
@@ -44,7 +45,7 @@ struct NonBlockingDriverTests {
     }
 
     @Test func aBackendKilledWhileResultsAreHalfReadFailsCleanly() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         let started = ContinuousClock.now
         async let killed: Void = {
@@ -63,7 +64,7 @@ struct NonBlockingDriverTests {
     }
 
     @Test func aConnectionLostBeforeAPipelineIsSentFailsCleanly() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         try await Self.terminate(connection.backendPID)
         try await Task.sleep(for: .milliseconds(100))
@@ -78,7 +79,7 @@ struct NonBlockingDriverTests {
     }
 
     @Test func aCancelledRequestStopsWaitingAndItsSessionIsReplaced() async throws {
-        try await withPool(TestDatabase.pool(TestDatabase.owner, maxConnections: 1)) { pool in
+        try await withPool(TestDatabase.pool(TestServer.owner, maxConnections: 1)) { pool in
             let first = try await pool.withConnection { $0.backendPID }
             let waiting = Task {
                 try await pool.withConnection { try await $0.pipeline([PGQuery(PGStatement("SELECT pg_sleep(10)"))]) }

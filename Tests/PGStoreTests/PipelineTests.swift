@@ -1,5 +1,6 @@
 import Foundation
 import PGStore
+import TestSupport
 import Testing
 
 @Suite("Pipelines: one transaction, one round trip")
@@ -9,8 +10,8 @@ struct PipelineTests {
     static let count = PGStatement("SELECT count(*) AS n FROM items")
 
     @Test func commitsEveryStatementInOneRoundTrip() async throws {
-        let relay = try RoundTripRelay(targetDirectory: TestDatabase.socketDirectory)
-        let connection = try await PGConnection.connect(TestDatabase.owner.with("host", relay.directory))
+        let relay = try RoundTripRelay(targetDirectory: TestServer.socketDirectory)
+        let connection = try await PGConnection.connect(TestServer.owner.with("host", relay.directory))
         defer { Task { await connection.close() } }
         try await connection.query(Self.create)
 
@@ -32,7 +33,7 @@ struct PipelineTests {
     }
 
     @Test func failureInTheMiddleLeavesNothingAndReportsTheRealError() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         try await connection.query(Self.create)
         try await connection.query(Self.insert, [1, "existing"])
@@ -52,7 +53,7 @@ struct PipelineTests {
     }
 
     @Test func failingPrepareInsidePipelineReportsSyntaxError() async throws {
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         let error = await #expect(throws: PGError.self) {
             try await connection.pipeline([PGQuery(PGStatement("SELECT 1")), PGQuery(PGStatement("SELEC oops"))])

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PGStore
+import TestSupport
 import Testing
 
 @Suite("Connection pool against a real server")
@@ -54,7 +55,7 @@ struct PoolTests {
     @Test func killedConnectionIsReplaced() async throws {
         try await withPool(TestDatabase.pool(maxConnections: 1)) { pool in
             let pid = try await pool.withConnection { try await $0.query(Self.backend)[0].decode(Int32.self, column: "pid") }
-            let admin = try await PGConnection.connect(TestDatabase.admin)
+            let admin = try await PGConnection.connect(TestServer.admin)
             let killed = try await admin.query(unprepared: "SELECT pg_terminate_backend($1::int) AS ok", [Int(pid)])
             #expect(try killed[0].decode(Bool.self, column: "ok"))
             await admin.close()
@@ -73,7 +74,7 @@ struct PoolTests {
                 let pid = try await connection.query(Self.backend)[0].decode(Int32.self, column: "pid")
                 held.yield(pid)
                 try await Task.sleep(for: .milliseconds(200))  // the waiter queues meanwhile
-                let admin = try await PGConnection.connect(TestDatabase.admin)
+                let admin = try await PGConnection.connect(TestServer.admin)
                 _ = try await admin.query(unprepared: "SELECT pg_terminate_backend($1::int)", [Int(pid)])
                 await admin.close()
                 try await Task.sleep(for: .milliseconds(100))
@@ -91,7 +92,7 @@ struct PoolTests {
     }
 
     @Test func connectionReturnedMidTransactionIsRolledBack() async throws {
-        try await withPool(TestDatabase.pool(TestDatabase.owner, maxConnections: 1)) { pool in
+        try await withPool(TestDatabase.pool(TestServer.owner, maxConnections: 1)) { pool in
             try await pool.withConnection { connection in
                 try await connection.execute(script: "CREATE TEMP TABLE IF NOT EXISTS t (v int)")
                 try await connection.execute(script: "BEGIN")
@@ -106,7 +107,7 @@ struct PoolTests {
     }
 
     @Test func withTransactionCommitsOrRollsBack() async throws {
-        try await withPool(TestDatabase.pool(TestDatabase.owner, maxConnections: 1)) { pool in
+        try await withPool(TestDatabase.pool(TestServer.owner, maxConnections: 1)) { pool in
             try await pool.withConnection { try await $0.execute(script: "CREATE TEMP TABLE IF NOT EXISTS tx (v int)") }
             try await pool.withTransaction { try await $0.query(unprepared: "INSERT INTO tx VALUES (1)") }
             struct Boom: Error {}

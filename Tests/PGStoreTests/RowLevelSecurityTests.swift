@@ -1,5 +1,6 @@
 import Foundation
 import PGStore
+import TestSupport
 import Testing
 
 /// Connected as the application role: what row-level security lets through, and what it stops.
@@ -78,7 +79,7 @@ struct RowLevelSecurityTests {
                 await #expect(throws: PGError.self, "\(sql)") {
                     try await pool.withConnection { try await $0.query(unprepared: sql) }
                 }
-                let fresh = try await PGConnection.connect(TestDatabase.app)
+                let fresh = try await PGConnection.connect(TestServer.app)
                 await #expect(throws: PGError.self, "\(sql) on a fresh session") { try await fresh.query(unprepared: sql) }
                 await fresh.close()
             }
@@ -87,7 +88,7 @@ struct RowLevelSecurityTests {
 
     @Test func applicationRoleCannotBypassSecurity() async throws {
         try await TestDatabase.migrated()
-        let connection = try await PGConnection.connect(TestDatabase.app)
+        let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
         let role = try await connection.query(
             unprepared: """

@@ -1,4 +1,5 @@
 import PGStore
+import TestSupport
 import Testing
 
 @Suite("The schema stays distributable by tenant")
@@ -7,7 +8,7 @@ struct SchemaCatalogTests {
 
     @Test func everyKeyOfATenantTableStartsWithTenantID() async throws {
         try await TestDatabase.migrated()
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         let rows = try await connection.query(
             unprepared: """
@@ -35,7 +36,7 @@ struct SchemaCatalogTests {
 
     @Test func rowLevelSecurityIsEnabledAndForced() async throws {
         try await TestDatabase.migrated()
-        let connection = try await PGConnection.connect(TestDatabase.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         let rows = try await connection.query(
             unprepared: "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1)",

@@ -1,6 +1,7 @@
 import Foundation
 import PGStore
 @testable import Service
+import TestSupport
 import Testing
 
 @Suite("contacts import: CSV through COPY")
@@ -14,7 +15,7 @@ struct CSVImportTests {
     func runImport(_ file: URL, tenant: UUID, batchSize: Int = 20_000, writers: Int = 1) async throws -> (CSVImporter.Summary, [CSVImporter.RowError]) {
         try await TestEnvironment.asOwner { _, connection in
             var connections = [connection]
-            for _ in 1..<writers { connections.append(try await PGConnection.connect(TestEnvironment.owner)) }
+            for _ in 1..<writers { connections.append(try await PGConnection.connect(TestServer.owner)) }
             defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
             var errors: [CSVImporter.RowError] = []
             let summary = try await CSVImporter(connections: connections, tenant: tenant, batchSize: batchSize).run(file: file) { errors.append($0) }
@@ -108,7 +109,7 @@ struct CSVImportTests {
         for index in 0..<3_000 { csv += "+1415556\(String(format: "%04d", index))\n" }
         let file = try write(csv)
         try await TestEnvironment.asOwner { _, connection in
-            let broken = try await PGConnection.connect(TestEnvironment.owner)
+            let broken = try await PGConnection.connect(TestServer.owner)
             await broken.close()
             let importer = CSVImporter(connections: [connection, broken], tenant: tenant, batchSize: 100)
             await #expect(throws: PGError.self) { _ = try await importer.run(file: file) { _ in } }

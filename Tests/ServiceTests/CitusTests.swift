@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import PGStore
 @testable import Service
+import TestSupport
 import Testing
 
 /// What only a Citus cluster can show: the migrations distributed the schema, every statement of
@@ -14,12 +15,12 @@ import Testing
 struct CitusTests {
     /// The workers' URLs (application role).
     static var workers: [String] {
-        TestEnvironment.value("TEST_CITUS_WORKER_URLS").split(separator: " ").map(String.init)
+        TestServer.value("TEST_CITUS_WORKER_URLS").split(separator: " ").map(String.init)
     }
 
     @Test func migrationsDistributeTheTenantTablesAndReplicateTheAccountTables() async throws {
         try await TestEnvironment.migration.value
-        let admin = try await PGConnection.connect(TestEnvironment.admin)
+        let admin = try await PGConnection.connect(TestServer.admin)
         defer { Task { await admin.close() } }
         let tables = try await admin.query(
             unprepared: """
@@ -86,7 +87,7 @@ struct CitusTests {
             ("delete-contact", ContactStore.deleteQuery(phone: "+14155550123", id: ULID(), tenant: tenant)),
             ("tags", PGQuery(ContactStore.tagCounts, [tenant])),
         ]
-        let connection = try await PGConnection.connect(TestEnvironment.app)
+        let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
         func expectOneTask(_ route: String, _ query: PGQuery, _ plan: [String]) {
             #expect(plan.first?.hasPrefix("Custom Scan (Citus") == true, "\(route): \(plan.first ?? "no plan")")
@@ -128,7 +129,7 @@ struct CitusTests {
             let created = try await api.create(#"{"phone": "+14155550123", "name": "mine"}"#, token: token)
             #expect(created.status == .created)
         }
-        let admin = try await PGConnection.connect(TestEnvironment.admin)
+        let admin = try await PGConnection.connect(TestServer.admin)
         let placement = try await admin.query(
             unprepared: """
                 SELECT s.shard_name::text AS shard, s.nodeport

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import PGStore
 import Service
+import TestSupport
 import Testing
 
 /// One request's outcome under a fault.
@@ -63,7 +64,7 @@ struct FaultTests {
         let name = "fault-\(UUID().uuidString.prefix(8))"
         try await TestAPI.with(poolSize: 4, applicationName: name) { api in
             let killer = Task { () -> Int in
-                let admin = try await PGConnection.connect(TestEnvironment.admin)
+                let admin = try await PGConnection.connect(TestServer.admin)
                 var killed = 0
                 for _ in 0..<3 {
                     try await Task.sleep(for: .milliseconds(300))

@@ -5,6 +5,7 @@ import NIOCore
 import PGStore
 import Service
 import ServiceLifecycle
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -115,7 +116,7 @@ func withLiveService(
     configuration.port = 0
     configuration.metrics = ListenAddress(host: "127.0.0.1", port: 0)
     configure(&configuration)
-    let pool = ConnectionPool(connection: configuration.database(url: TestEnvironment.value("TEST_DATABASE_URL")))
+    let pool = ConnectionPool(connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")))
     let ports = NIOLockedValueBox<(api: Int?, metrics: Int?)>((nil, nil))
     let app = buildApplication(
         pool: pool, configuration: configuration, logger: Logger(label: "live"),

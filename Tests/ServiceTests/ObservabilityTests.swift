@@ -1,41 +1,12 @@
 import Foundation
 import HTTPTypes
+import InMemoryLogging
 import Logging
 import NIOCore
-import NIOConcurrencyHelpers
 import PGStore
 import Service
+import TestSupport
 import Testing
-
-/// Log records kept in memory, to check what the service writes.
-final class CapturedLogs: @unchecked Sendable {
-    private let lock = NIOLock()
-    private var lines: [String] = []
-
-    var all: [String] { lock.withLock { lines } }
-
-    func handler(label: String) -> some LogHandler {
-        CapturingHandler(logs: self)
-    }
-
-    fileprivate func append(_ line: String) { lock.withLock { lines.append(line) } }
-}
-
-private struct CapturingHandler: LogHandler {
-    let logs: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        logs.append("\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
-    }
-}
 
 @Suite("Request ids, logs, metrics, timeouts")
 struct ObservabilityTests {
@@ -53,8 +24,7 @@ struct ObservabilityTests {
 
     @Test func logsCarryTheRequestIDAndNeverTheTokenPhoneOrBody() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()
-        let logs = CapturedLogs()
-        let logger = Logger(label: "test") { logs.handler(label: $0) }
+        let (logger, logs) = TestLogs.capture()
         try await TestAPI.with { api in
             let body = #"{"phone": "+14155550177", "name": "Secret Name", "email": "secret@example.com"}"#
             _ = try await api.sendHeaders(
@@ -64,7 +34,7 @@ struct ObservabilityTests {
                 [.authorization: "Bearer \(token)"], method: .get, uri: "/api/v1/contacts?phone=%2B14155550177&email=secret@example.com",
                 body: nil, logger: logger)
         }
-        let lines = logs.all
+        let lines = logs.entries.map(\.line)
         #expect(lines.contains { $0.contains("request.id=trace-me") && $0.contains("http.route=/api/v1/actions/create-contact") && $0.contains("http.status=201") })
         for secret in [token, "14155550177", "Secret Name", "secret@example.com"] {
             #expect(!lines.contains { $0.contains(secret) }, "\(secret) leaked into the logs")
@@ -103,7 +73,7 @@ struct ObservabilityTests {
     @Test func noStatementRunsPastTheTimeout() async throws {
         var configuration = ServiceConfiguration()
         configuration.statementTimeout = .milliseconds(200)
-        let pool = ConnectionPool(connection: configuration.database(url: TestEnvironment.value("TEST_DATABASE_URL")))
+        let pool = ConnectionPool(connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")))
         let started = ContinuousClock.now
         let error = await #expect(throws: PGError.self) {
             try await pool.withConnection { try await $0.query(unprepared: "SELECT pg_sleep(5)") }

@@ -4,6 +4,7 @@ import NIOCore
 import HTTPTypes
 import PGStore
 import Service
+import TestSupport
 import Testing
 
 @Suite("create-contact: the error table")
@@ -86,16 +87,16 @@ struct RequestErrorTests {
 
     @Test func servingAsABypassRLSRoleIsRefused() async throws {
         let role = "bypass_\(UUID().uuidString.prefix(8).lowercased())"
-        let admin = try await PGConnection.connect(TestEnvironment.admin)
+        let admin = try await PGConnection.connect(TestServer.admin)
         try await admin.execute(script: "CREATE ROLE \(role) LOGIN BYPASSRLS")
         await admin.close()
-        let pool = ConnectionPool(connection: TestEnvironment.app.with("user", role))
+        let pool = ConnectionPool(connection: TestServer.app.with("user", role))
         await #expect(throws: DatabaseRoleCheck.UnsafeRole.self) { try await DatabaseRoleCheck.verify(pool) }
         await pool.close()
-        let superuser = ConnectionPool(connection: TestEnvironment.admin)
+        let superuser = ConnectionPool(connection: TestServer.admin)
         await #expect(throws: DatabaseRoleCheck.UnsafeRole.self) { try await DatabaseRoleCheck.verify(superuser) }
         await superuser.close()
-        let app = ConnectionPool(connection: TestEnvironment.app)
+        let app = ConnectionPool(connection: TestServer.app)
         try await DatabaseRoleCheck.verify(app)
         await app.close()
     }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import PGStore
 import Service
+import TestSupport
 import Testing
 
 @Suite("update, read, list, delete, batch, tags")
@@ -160,7 +161,7 @@ struct RestOfTheAPITests {
 
     @Test func everyListFilterUsesAnIndex() async throws {
         let tenant = try await TestEnvironment.tenant().tenant
-        let connection = try await PGConnection.connect(TestEnvironment.owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         let tenantLiteral = "'\(tenant.uuidString)'::uuid"
         let filters = [

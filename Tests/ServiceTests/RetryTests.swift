@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import PGStore
 import Service
+import TestSupport
 import Testing
 
 @Suite("Deadlocks and serialization failures", .serialized)
@@ -11,7 +12,7 @@ struct RetryTests {
     static let phone = "+447911123456"
 
     func inject(failures: Int) async throws {
-        let admin = try await PGConnection.connect(TestEnvironment.admin)
+        let admin = try await PGConnection.connect(TestServer.admin)
         try await admin.execute(
             script: """
                 CREATE SEQUENCE IF NOT EXISTS test_fault_seq;
@@ -35,13 +36,13 @@ struct RetryTests {
     }
 
     func remove() async throws {
-        let admin = try await PGConnection.connect(TestEnvironment.admin)
+        let admin = try await PGConnection.connect(TestServer.admin)
         try await admin.execute(script: "DROP TRIGGER IF EXISTS test_fault ON contacts")
         await admin.close()
     }
 
     func attempts() async throws -> Int {
-        let admin = try await PGConnection.connect(TestEnvironment.admin)
+        let admin = try await PGConnection.connect(TestServer.admin)
         let value = try await admin.query(unprepared: "SELECT last_value FROM test_fault_seq")[0].decode(Int.self, at: 0)
         await admin.close()
         return value

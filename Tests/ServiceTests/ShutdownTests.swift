@@ -9,6 +9,7 @@ import NIOCore
 import PGStore
 import Service
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 @Suite("Graceful shutdown")
@@ -19,7 +20,7 @@ struct ShutdownTests {
         let (token, _, _) = try await TestEnvironment.tenant()
         var configuration = ServiceConfiguration()
         configuration.pool = .init(maxConnections: 1, acquireTimeout: .seconds(5))
-        let pool = ConnectionPool(connection: configuration.database(url: TestEnvironment.value("TEST_DATABASE_URL")), configuration: configuration.pool)
+        let pool = ConnectionPool(connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")), configuration: configuration.pool)
         let port = NIOLockedValueBox<Int?>(nil)
         let app = Application(
             router: buildRouter(pool: pool, configuration: configuration),

@@ -6,32 +6,22 @@ import Logging
 import NIOCore
 import PGStore
 import Service
+import TestSupport
 import Testing
 
 /// The service on the throwaway server `make test` started: the application role for the API
 /// (row-level security applies), the schema owner for administration.
 enum TestEnvironment {
-    static func value(_ name: String) -> String {
-        guard let value = ProcessInfo.processInfo.environment[name] else { fatalError("\(name) unset: run `make test`") }
-        return value
-    }
-
-    static var app: PGConnectionConfiguration { .init(url: value("TEST_DATABASE_URL")) }
-    static var owner: PGConnectionConfiguration { .init(url: value("TEST_DATABASE_OWNER_URL")) }
-    static var admin: PGConnectionConfiguration { .init(url: value("TEST_DATABASE_ADMIN_URL")) }
-
     static let migration = Task {
-        let connection = try await PGConnection.connect(owner)
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("sql")
-        try await Migrator(migrations: Migration.load(from: directory)).run(on: connection)
+        let connection = try await PGConnection.connect(TestServer.owner)
+        try await Migrator(migrations: Migration.load(from: TestServer.migrationsDirectory)).run(on: connection)
         await connection.close()
     }
 
     /// Runs `body` as the schema owner (after migrating).
     static func asOwner<T>(_ body: (AccountAdmin, PGConnection) async throws -> T) async throws -> T {
         try await migration.value
-        let connection = try await PGConnection.connect(owner)
+        let connection = try await PGConnection.connect(TestServer.owner)
         do {
             let result = try await body(AccountAdmin(connection: connection), connection)
             await connection.close()
@@ -88,7 +78,7 @@ struct TestAPI {
         configuration.bodyLimit = bodyLimit
         configuration.port = 0
         configuration.rateLimit = rateLimit
-        var connection = configuration.database(url: databaseURL ?? TestEnvironment.value("TEST_DATABASE_URL"))
+        var connection = configuration.database(url: databaseURL ?? TestServer.value("TEST_DATABASE_URL"))
         if let applicationName { connection = connection.with("application_name", applicationName) }
         let pool = ConnectionPool(connection: connection, configuration: .init(maxConnections: poolSize, acquireTimeout: acquireTimeout))
         do {
