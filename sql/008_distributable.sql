@@ -71,7 +71,7 @@ BEGIN
         'update_contact(uuid,text,boolean,text,boolean,text,text,jsonb,boolean,text[],text[],text[])',
         'p_tenant', colocate_with := 'contacts');
     PERFORM create_distributed_function(
-        'upsert_contacts(uuid,uuid[],text[],text[],text[],jsonb[],text[],text[],int[],text[])',
+        'upsert_contacts(uuid,uuid[],text[],text[],text[],jsonb[],int[],text[],int[],text[])',
         'p_tenant', colocate_with := 'contacts');
 END
 $$;

@@ -179,32 +179,71 @@ struct RestOfTheAPITests {
         }
     }
 
-    @Test func batchCreatesPerItemWithLastWinsForDuplicates() async throws {
+    /// API.md: the results read as if the valid items ran one after another, in order.
+    @Test func batchItemsReadAsIfTheyRanInOrder() async throws {
         let (token, tenant, _) = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
+            let existing = try await api.create(#"{"phone": "+14155550124", "name": "before", "tags": "old"}"#, token: token)
             let body = """
                 {"contacts": [
-                  {"phone": "+14155550123", "name": "first", "tags": "a"},
+                  {"phone": "+14155550123", "name": "first", "tags": "a", "metadata": {"k": 1.50}},
                   {"phone": "bad"},
                   {"phone": "+1 415 555 0123", "name": "last", "tags": "b, a", "metadata": {"n": 1.0}},
                   {"phone": "+14155550124", "email": "x@y.com"},
-                  "not an object"
+                  "not an object",
+                  {"phone": "+14155550124", "name": "again", "tags": "old"}
                 ]}
                 """
             let reply = try await api.send(.post, "/api/v1/actions/create-contacts", token: token, body: body)
             #expect(reply.status == .ok, "\(reply.text)")
             let results = try #require(reply.json["results"] as? [[String: Any]])
-            #expect(results.map { $0["status"] as? Int } == [201, 422, 201, 201, 422])
-            #expect(results.map { $0["index"] as? Int } == [0, 1, 2, 3, 4])
-            let first = results[0]["contact"] as? [String: Any]
-            let third = results[2]["contact"] as? [String: Any]
-            #expect(first?["id"] as? String == third?["id"] as? String)
-            #expect(third?["name"] as? String == "last")
-            #expect(third?["tags"] as? [String] == ["b", "a"])
-            #expect(reply.text.contains(#""n": 1.0"#))
+            #expect(results.map { $0["status"] as? Int } == [201, 422, 201, 201, 422, 201])
+            #expect(results.map { $0["index"] as? Int } == [0, 1, 2, 3, 4, 5])
+            let contacts = results.map { $0["contact"] as? [String: Any] }
+            // A new phone twice: one id; the first item created it and shows its own fields.
+            #expect(contacts[0]?["id"] as? String == contacts[2]?["id"] as? String)
+            #expect(contacts[0]?["created"] as? Bool == true)
+            #expect(contacts[0]?["name"] as? String == "first")
+            #expect(contacts[0]?["tags"] as? [String] == ["a"])
+            #expect((contacts[0]?["metadata"] as? [String: Any])?["k"] != nil)
+            #expect(contacts[2]?["created"] as? Bool == false)
+            #expect(contacts[2]?["name"] as? String == "last")
+            #expect(contacts[2]?["tags"] as? [String] == ["b", "a"])
+            #expect(reply.text.contains(#""k": 1.50"#) && reply.text.contains(#""n": 1.0"#))
+            // A phone that existed: neither item created it; each shows its own fields.
+            #expect(contacts[3]?["id"] as? String == existing.json["id"] as? String)
+            #expect(contacts[5]?["id"] as? String == existing.json["id"] as? String)
+            #expect(contacts[3]?["created"] as? Bool == false && contacts[5]?["created"] as? Bool == false)
+            #expect(contacts[3]?["email"] as? String == "x@y.com" && contacts[3]?["name"] is NSNull)
+            #expect(contacts[5]?["name"] as? String == "again" && contacts[5]?["email"] is NSNull)
             #expect((results[1]["errors"] as? [String: [String]])?["phone"] != nil)
-            let rows = try await api.rows(tenant: tenant, "SELECT name FROM contacts WHERE phone = '+14155550123'")
-            #expect(try rows.map { try $0.decode(String.self, at: 0) } == ["last"])
+            // Stored as the last item of each phone says.
+            let rows = try await api.rows(tenant: tenant, "SELECT phone, name, email FROM contacts ORDER BY phone")
+            #expect(try rows.map { try $0.decode(String.self, at: 1) } == ["last", "again"])
+            #expect(try rows.map { try $0.decode(String?.self, at: 2) } == [nil, nil])
+            let tags = try await api.send(.get, "/api/v1/contacts?phone=%2B14155550123", token: token)
+            #expect(((tags.json["data"] as? [[String: Any]])?.first?["tags"] as? [String]) == ["b", "a"])
+        }
+    }
+
+    /// A batch whose last item of a phone changes nothing writes nothing (as create-contact).
+    @Test func aBatchThatChangesNothingKeepsUpdatedAt() async throws {
+        let (token, _, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            let body = #"{"contacts": [{"phone": "+14155550123", "name": "same", "tags": "a, b", "metadata": {"x": 1}}]}"#
+            let first = try await api.send(.post, "/api/v1/actions/create-contacts", token: token, body: body)
+            try await Task.sleep(for: .milliseconds(1100))
+            let again = try await api.send(.post, "/api/v1/actions/create-contacts", token: token, body: body)
+            let before = (first.json["results"] as? [[String: Any]])?.first?["contact"] as? [String: Any]
+            let after = (again.json["results"] as? [[String: Any]])?.first?["contact"] as? [String: Any]
+            #expect(before?["updated_at"] as? String != nil)
+            #expect(after?["updated_at"] as? String == before?["updated_at"] as? String)
+            #expect(after?["created"] as? Bool == false)
+            let changed = try await api.send(
+                .post, "/api/v1/actions/create-contacts", token: token,
+                body: #"{"contacts": [{"phone": "+14155550123", "name": "same", "tags": "b, a", "metadata": {"x": 1}}]}"#)
+            let moved = (changed.json["results"] as? [[String: Any]])?.first?["contact"] as? [String: Any]
+            #expect((moved?["updated_at"] as? String)! > (before?["updated_at"] as? String)!, "re-ordered tags are a change")
         }
     }
 

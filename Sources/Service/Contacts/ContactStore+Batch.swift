@@ -7,40 +7,46 @@ extension ContactStore {
     /// delegated to the tenant's node on Citus.
     static let upsertMany = PGStatement(
         """
-        SELECT id, phone, metadata, created_at, updated_at, inserted
-        FROM upsert_contacts($1, $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[], $9::int[], $10::text[])
+        SELECT item, id, metadata, created, created_at, updated_at
+        FROM upsert_contacts($1, $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::text[], $9::int[], $10::text[])
         """)
 
-    /// Upserts many contacts set-wise: one call, one round trip, one transaction, whatever the
-    /// count. The same phone twice: the last one wins, and every input gets the result.
-    /// Rows are written in phone order, so concurrent batches lock in the same order.
-    public func upsert(many inputs: [ContactInput], tenant: UUID) async throws -> [String: Contact] {
-        var last: [String: ContactInput] = [:]
-        for input in inputs { last[input.phone] = input }
-        let unique = last.values.sorted { $0.phone < $1.phone }
-        guard !unique.isEmpty else { return [:] }
-        let rows = try await single(Self.upsertManyQuery(unique, tenant: tenant), tenant: tenant, bulk: true)
-        var contacts: [String: Contact] = [:]
+    /// Upserts many contacts set-wise (one call, one round trip, one transaction, whatever the
+    /// count), answered as if they ran one after another in the order given: the same phone twice
+    /// gives both the same contact id, each its own fields, `created` only on the first if the
+    /// phone was new, and the contact ends as the last says. One contact per input, in order.
+    public func upsert(many inputs: [ContactInput], tenant: UUID) async throws -> [Contact] {
+        guard !inputs.isEmpty else { return [] }
+        let rows = try await single(Self.upsertManyQuery(inputs, tenant: tenant), tenant: tenant, bulk: true)
+        var contacts: [Contact] = []
+        contacts.reserveCapacity(inputs.count)
         for row in rows {
-            let phone = try row.decode(String.self, column: "phone")
-            guard let input = last[phone] else { continue }
-            contacts[phone] = Contact(
-                id: ULID(uuid: try row.decode(UUID.self, column: "id")), phone: phone, name: input.name, email: input.email,
-                tags: input.tags, metadataJSON: try row.decode(String.self, column: "metadata"),
-                created: try row.decode(Bool.self, column: "inserted"),
-                createdAt: try row.decode(Date.self, column: "created_at"), updatedAt: try row.decode(Date.self, column: "updated_at"))
+            let item = try row.decode(Int.self, column: "item")
+            guard item == contacts.count + 1, item <= inputs.count else {
+                throw PGError(kind: .unexpectedResponse, message: "upsert_contacts answered item \(item) out of order")
+            }
+            let input = inputs[item - 1]
+            contacts.append(
+                Contact(
+                    id: ULID(uuid: try row.decode(UUID.self, column: "id")), phone: input.phone, name: input.name, email: input.email,
+                    tags: input.tags, metadataJSON: try row.decode(String.self, column: "metadata"),
+                    created: try row.decode(Bool.self, column: "created"),
+                    createdAt: try row.decode(Date.self, column: "created_at"), updatedAt: try row.decode(Date.self, column: "updated_at")))
+        }
+        guard contacts.count == inputs.count else {
+            throw PGError(kind: .unexpectedResponse, message: "upsert_contacts answered \(contacts.count) of \(inputs.count) items")
         }
         return contacts
     }
 
-    /// The call for `unique` (one input per phone, in phone order).
-    static func upsertManyQuery(_ unique: [ContactInput], tenant: UUID) -> PGQuery {
-        var linkPhones: [String] = []
+    /// The call for `inputs`, in their order.
+    static func upsertManyQuery(_ inputs: [ContactInput], tenant: UUID) -> PGQuery {
+        var linkItems: [Int] = []
         var linkTags: [String] = []
         var linkPositions: [Int] = []
-        for input in unique {
+        for (index, input) in inputs.enumerated() {
             for (offset, tag) in input.tags.enumerated() {
-                linkPhones.append(input.phone)
+                linkItems.append(index + 1)
                 linkTags.append(tag)
                 linkPositions.append(offset + 1)
             }
@@ -49,9 +55,9 @@ extension ContactStore {
         return PGQuery(
             Self.upsertMany,
             [
-                tenant, PGArray(unique.map { _ in ULID().uuid }), PGArray(unique.map(\.phone)),
-                PGArray(unique.map(\.name)), PGArray(unique.map(\.email)), PGArray(unique.map(\.metadataJSON)),
-                PGArray(linkPhones), PGArray(linkTags), PGArray(linkPositions), PGArray(allTags),
+                tenant, PGArray(inputs.map { _ in ULID().uuid }), PGArray(inputs.map(\.phone)),
+                PGArray(inputs.map(\.name)), PGArray(inputs.map(\.email)), PGArray(inputs.map(\.metadataJSON)),
+                PGArray(linkItems), PGArray(linkTags), PGArray(linkPositions), PGArray(allTags),
             ])
     }
 }

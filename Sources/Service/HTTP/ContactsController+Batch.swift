@@ -4,7 +4,7 @@ extension ContactsController {
     static let maximumBatch = 1000
 
     /// `POST /api/v1/actions/create-contacts`: 1–1,000 create-contact bodies; per-item results,
-    /// the valid ones written set-wise in one round trip.
+    /// the valid ones written set-wise in one round trip and answered as if they ran in order.
     @Sendable func createContacts(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await withTaskExecutorPreference(BulkExecutor.shared) { try await createContactsAtLowPriority(request, context: context) }
     }
@@ -30,16 +30,18 @@ extension ContactsController {
         writer.beginObject()
         writer.key("results")
         writer.beginArray()
+        // One contact per valid item, in the items' order.
+        var nextWritten = written.makeIterator()
         for (index, outcome) in outcomes.enumerated() {
             writer.beginObject()
             writer.key("index")
             writer.int(index)
             switch outcome {
-            case .success(let input):
+            case .success:
                 writer.key("status")
                 writer.int(201)
                 writer.key("contact")
-                written[input.phone]?.write(to: &writer)
+                nextWritten.next()?.write(to: &writer)
             case .failure(let errors):
                 writer.key("status")
                 writer.int(422)
