@@ -233,7 +233,12 @@ BEGIN
         WITH last AS MATERIALIZED (
             SELECT l.phone, l.item FROM unnest($2::text[], $3::bigint[]) AS l(phone, item)
         ), contact AS MATERIALIZED (
-            SELECT c.id, last.item FROM last JOIN contacts c ON c.tenant_id = $1 AND c.phone = last.phone
+            -- One index probe per phone (LATERAL … LIMIT 1), whatever the statistics say: with
+            -- real array sizes the planner would rather hash the whole tenant.
+            SELECT c.id, last.item FROM last
+            CROSS JOIN LATERAL (
+                SELECT c.id FROM contacts c WHERE c.tenant_id = $1 AND c.phone = last.phone LIMIT 1
+            ) AS c
         ), wanted AS MATERIALIZED (
             SELECT contact.id AS contact_id, t.id AS tag_id, l.position::smallint AS position
             FROM unnest($4::int[], $5::text[], $6::int[]) AS l(item, name, position)
@@ -271,7 +276,10 @@ BEGIN
                c.created_at, c.updated_at
         FROM given
         JOIN first ON first.phone = given.phone
-        JOIN contacts c ON c.tenant_id = $4 AND c.phone = given.phone
+        CROSS JOIN LATERAL (
+            SELECT c.id, c.created_at, c.updated_at FROM contacts c
+            WHERE c.tenant_id = $4 AND c.phone = given.phone LIMIT 1
+        ) AS c
         ORDER BY given.item
     $query$ USING p_ids, p_phones, p_metadata, p_tenant, v_now;
 END
