@@ -94,16 +94,7 @@ public final class ConnectionPool: Sendable {
         _ body: (PGConnection) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try await connection.execute(script: "BEGIN")
-            let result: T
-            do {
-                result = try await body(connection)
-            } catch {
-                _ = try? await connection.execute(script: "ROLLBACK")
-                throw error
-            }
-            try await connection.execute(script: "COMMIT")
-            return result
+            try await connection.withTransaction(body)
         }
     }
 

@@ -25,7 +25,6 @@ public struct Migrator: Sendable {
             try await connection.query(unprepared: "SELECT pg_advisory_unlock($1)", [Self.lockKey])
             return applied
         } catch {
-            _ = try? await connection.execute(script: "ROLLBACK")
             _ = try? await connection.query(unprepared: "SELECT pg_advisory_unlock($1)", [Self.lockKey])
             throw error
         }
@@ -59,13 +58,13 @@ public struct Migrator: Sendable {
         var applied: [Migration] = []
         for migration in migrations where appliedChecksums[migration.version] == nil {
             do {
-                try await connection.execute(script: "BEGIN")
-                try await connection.execute(script: migration.sql)
-                try await connection.query(
-                    unprepared: "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    [migration.version, migration.name, migration.checksum]
-                )
-                try await connection.execute(script: "COMMIT")
+                try await connection.withTransaction { connection in
+                    try await connection.execute(script: migration.sql)
+                    try await connection.query(
+                        unprepared: "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        [migration.version, migration.name, migration.checksum]
+                    )
+                }
             } catch let error as PGError {
                 throw MigrationError.failed(
                     version: migration.version, name: migration.name,

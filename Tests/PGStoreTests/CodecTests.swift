@@ -85,13 +85,12 @@ struct CodecTests {
     @Test func parametersAreNeverSplicedIntoSQL() async throws {
         let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
-        try await connection.execute(script: "CREATE TEMP TABLE victims (v text)")
-        let hostile = "'); DROP TABLE contacts; --"
+        try await connection.execute(script: "CREATE TEMP TABLE victims (v text); CREATE TEMP TABLE bystanders (v text)")
+        let hostile = "'); DROP TABLE bystanders; --"
         try await connection.query(PGStatement("INSERT INTO victims (v) VALUES ($1)"), [hostile])
         let rows = try await connection.query(PGStatement("SELECT v FROM victims"))
         #expect(try rows[0].decode(String.self, column: "v") == hostile)
-        try await TestDatabase.migrated()
-        let tables = try await connection.query(unprepared: "SELECT to_regclass('contacts') IS NOT NULL AS present")
+        let tables = try await connection.query(unprepared: "SELECT to_regclass('pg_temp.bystanders') IS NOT NULL AS present")
         #expect(try tables[0].decode(Bool.self, column: "present"))
     }
 

@@ -20,9 +20,9 @@ struct RowLevelSecurityTests {
     }
 
     @Test func tenantsSeeAndTouchOnlyTheirOwnRows() async throws {
-        let a = try await TestDatabase.createTenant()
-        let b = try await TestDatabase.createTenant()
-        try await withPool(TestDatabase.pool()) { pool in
+        let a = try await TestEnvironment.tenant().tenant
+        let b = try await TestEnvironment.tenant().tenant
+        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 4, acquireTimeout: .seconds(2)))) { pool in
             try await insertContact(pool, tenant: a, phone: "+33612345678")
             try await insertContact(pool, tenant: b, phone: "+33612345678")
             try await insertContact(pool, tenant: b, phone: "+33612345679")
@@ -52,9 +52,9 @@ struct RowLevelSecurityTests {
     }
 
     @Test func insertingForAnotherTenantFails() async throws {
-        let a = try await TestDatabase.createTenant()
-        let b = try await TestDatabase.createTenant()
-        try await withPool(TestDatabase.pool()) { pool in
+        let a = try await TestEnvironment.tenant().tenant
+        let b = try await TestEnvironment.tenant().tenant
+        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 4, acquireTimeout: .seconds(2)))) { pool in
             let error = await #expect(throws: PGError.self) {
                 try await pool.withConnection { connection in
                     try await connection.pipeline([
@@ -68,8 +68,8 @@ struct RowLevelSecurityTests {
     }
 
     @Test func withNoTenantSetEveryQueryOnATenantTableFails() async throws {
-        let a = try await TestDatabase.createTenant()
-        try await withPool(TestDatabase.pool(maxConnections: 1)) { pool in
+        let a = try await TestEnvironment.tenant().tenant
+        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 1, acquireTimeout: .seconds(2)))) { pool in
             try await insertContact(pool, tenant: a, phone: "+4915112345678")
             for sql in [
                 "SELECT * FROM contacts", "SELECT * FROM tags", "SELECT * FROM contact_tags",
@@ -87,7 +87,7 @@ struct RowLevelSecurityTests {
     }
 
     @Test func applicationRoleCannotBypassSecurity() async throws {
-        try await TestDatabase.migrated()
+        try await TestEnvironment.migration.value
         let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
         let role = try await connection.query(

@@ -7,7 +7,7 @@ struct SchemaCatalogTests {
     static let tenantTables = ["contacts", "tags", "contact_tags"]
 
     @Test func everyKeyOfATenantTableStartsWithTenantID() async throws {
-        try await TestDatabase.migrated()
+        try await TestEnvironment.migration.value
         let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         let rows = try await connection.query(
@@ -35,7 +35,7 @@ struct SchemaCatalogTests {
     }
 
     @Test func rowLevelSecurityIsEnabledAndForced() async throws {
-        try await TestDatabase.migrated()
+        try await TestEnvironment.migration.value
         let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }
         let rows = try await connection.query(
