@@ -652,6 +652,7 @@ public enum OpenAPIDocument {
    "post": {
     "operationId": "createContacts",
     "summary": "Upsert 1–1000 contacts; per-item results",
+    "description": "Each item as create-contact would treat it: a valid one gets 201 and its contact, an invalid one 422 and its errors; the valid ones are written in one transaction. Results read as if the valid items ran one after another, in order: the same phone twice gives both items the same id, each its own fields, `created: true` only on the first if the phone was new; the stored contact ends as the last item says.",
     "security": [
      {
       "bearer": []
