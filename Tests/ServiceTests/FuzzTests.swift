@@ -117,7 +117,7 @@ struct FuzzTests {
     @Test func noBodyGetsA5xxAndEveryErrorIsJSON() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
-            var generator = BodyGenerator(random: SeededRandom(state: 20_261_124))
+            let generator = BodyGenerator(random: SeededRandom(state: 20_261_124))
             let app = Application(router: buildRouter(pool: api.pool, configuration: api.configuration))
             try await app.test(.router) { [generator] client in
                 var generator = generator

@@ -25,7 +25,7 @@ extension ContactsController {
         async let first = Self.validate(firstHalf, text: text)
         let outcomes = await first + Self.validate(secondHalf, text: text)
         let valid = outcomes.compactMap { try? $0.get() }
-        let written = try await Self.refusedValuesAs422(context.logger) { try await store.upsert(many: valid, tenant: tenant) }
+        let written = try await store.upsert(many: valid, tenant: tenant)
         var writer = JSONWriter(capacity: 300 * items.count)
         writer.beginObject()
         writer.key("results")

@@ -10,7 +10,7 @@ extension ContactsController {
         case .success(let valid): patch = valid
         case .failure(let errors): throw APIError.validation(errors)
         }
-        let contact = try await Self.refusedValuesAs422(context.logger) { try await store.update(patch, tenant: tenant) }
+        let contact = try await store.update(patch, tenant: tenant)
         guard let contact else { throw APIError.notFound }
         return Self.contactResponse(contact, status: .ok, includeCreated: false)
     }

@@ -37,9 +37,7 @@ public struct ContactsController: Sendable {
         case .success(let valid): input = valid
         case .failure(let errors): throw APIError.validation(errors)
         }
-        let contact = try await Self.refusedValuesAs422(context.logger) {
-            try await store.upsert(input, tenant: tenant)
-        }
+        let contact = try await store.upsert(input, tenant: tenant)
         return Self.contactResponse(contact, status: .created)
     }
 
@@ -47,35 +45,5 @@ public struct ContactsController: Sendable {
         var writer = JSONWriter()
         contact.write(to: &writer, includeCreated: includeCreated)
         return JSONResponse.make(status: status, bytes: writer.bytes)
-    }
-
-    /// A value the validation let through but the database refused (data exception or integrity
-    /// class) is the client's input, not a server fault: 422, logged for us to tighten validation.
-    static func refusedValuesAs422<T>(_ logger: Logger, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as PGError where error.kind == .statementFailed
-            && (error.sqlState?.errorClass == SQLState("22000") || error.sqlState?.errorClass == .integrityConstraintViolation)
-        {
-            if let errors = storedLimitErrors(error) { throw APIError.validation(errors) }
-            logger.warning("the database refused a validated value", metadata: ["pg.error": "\(error)"])
-            throw APIError(.unprocessableContent, code: "invalid_value", message: "A value was refused by the database.")
-        }
-    }
-
-    /// The limits only the database can check, on what a write computes there (migration 003):
-    /// an update-contact merge patch's result, and the tag list after `add_tags`.
-    static func storedLimitErrors(_ error: PGError) -> FieldErrors? {
-        guard error.sqlState == .checkViolation else { return nil }
-        var errors = FieldErrors()
-        switch error.violatedConstraint {
-        case "contacts_metadata_size":
-            errors.add("metadata", Metadata.tooLongAsStored)
-        case "contact_tags_at_most_100":
-            errors.add("add_tags", "too many tags (at most \(TagList.maximumCount) after add_tags)")
-        default:
-            return nil
-        }
-        return errors
     }
 }

@@ -5,8 +5,9 @@ import NIOHTTP1
 import PGStore
 
 /// Turns every error into the contract's JSON error body, so no route can leak a plain-text or
-/// empty error: Hummingbird's own (404, 413), the database's (503 when it is unreachable or the
-/// pool is exhausted), and anything unexpected (500, logged, nothing internal in the body).
+/// empty error: Hummingbird's own (404, 413), the database's (``DatabaseErrors``: 503 when it is
+/// unreachable or the pool is exhausted, 422 for a value it refused), and anything unexpected
+/// (500, logged, nothing internal in the body).
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -18,6 +19,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 Observability.recordDatabaseError(sqlStateClass: error.sqlState.map { String($0.rawValue.prefix(2)) } ?? "connection")
             }
             let apiError = Self.apiError(for: error)
+            if let error = error as? PGError, DatabaseErrors.isRefusedValue(error), DatabaseErrors.storedLimitErrors(error) == nil {
+                context.logger.warning("the database refused a validated value", metadata: ["pg.error": "\(error)"])
+            }
             if apiError.status == .internalServerError {
                 // `description`, not `debugDescription`: a server message may quote a phone or an e-mail.
                 context.logger.error("unhandled error", metadata: ["error": "\(error)"])
@@ -32,19 +36,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return error
-        case let error as ConnectionPoolError:
-            switch error {
-            case .acquireTimeout: return .unavailable("The database is busy; retry shortly.")
-            case .closed: return .unavailable("The service is shutting down.")
-            }
-        case let error as PGError where error.isConnectionError:
-            return .unavailable("The database is unreachable; retry shortly.")
-        case let error as PGError where error.sqlState == .queryCanceled:
-            return .unavailable("The database took too long; retry shortly.")
-        case let error as PGError where error.sqlState?.isTransient == true:
-            return .unavailable("The write kept conflicting with concurrent ones; retry shortly.")
-        case let error as PGError where error.sqlState?.errorClass == .insufficientResources:
-            return .unavailable("The database is out of resources; retry shortly.")
+        case let error where DatabaseErrors.apiError(for: error) != nil:
+            return DatabaseErrors.apiError(for: error)!
         case is HTTPParserError:
             return .malformedRequest
         case is CancellationError:

@@ -12,11 +12,14 @@ public struct MetricsController: Sendable {
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         let registry = Observability.registry
-        let connections = "Database connections of the pool, by state."
-        let open = registry.makeGauge(name: "db_pool_connections", labels: [("state", "open")], help: connections)
-        let leased = registry.makeGauge(name: "db_pool_connections", labels: [("state", "in_use")], help: connections)
-        let waiting = registry.makeGauge(name: "db_pool_waiting_requests", labels: [], help: "Requests waiting for a connection.")
-        let size = registry.makeGauge(name: "db_pool_max_connections", labels: [], help: "The pool's bound.")
+        func gauge(_ name: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        }
+        let connections = gauge("db_pool_connections", "Database connections of the pool, by state.")
+        let open = registry.makeGauge(descriptor: connections, labels: [("state", "open")])
+        let leased = registry.makeGauge(descriptor: connections, labels: [("state", "in_use")])
+        let waiting = registry.makeGauge(descriptor: gauge("db_pool_waiting_requests", "Requests waiting for a connection."), labels: [])
+        let size = registry.makeGauge(descriptor: gauge("db_pool_max_connections", "The pool's bound."), labels: [])
         router.get("/metrics") { _, _ in
             let statistics = pool.statistics
             open.set(Double(statistics.open))
