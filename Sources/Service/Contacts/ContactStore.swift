@@ -34,12 +34,13 @@ public struct ContactStore: Sendable {
 
     /// Runs a pipeline, again (up to 3 times in all) when it failed on a deadlock or a
     /// serialization failure: the whole transaction was rolled back, so running it again is safe.
-    /// `tenant` and `bulk` say whose work it is, for the pool's fair shares.
-    func pipeline(_ queries: [PGQuery], tenant: UUID, bulk: Bool = false) async throws -> [PGRows] {
-        try await retryingTransientFailures(PoolLease(owner: tenant, isBulk: bulk)) { try await $0.pipeline(queries) }
+    /// `tenant` says whose work it is, for the pool's fair shares.
+    func pipeline(_ queries: [PGQuery], tenant: UUID) async throws -> [PGRows] {
+        try await retryingTransientFailures(PoolLease(owner: tenant)) { try await $0.pipeline(queries) }
     }
 
-    /// Runs one statement (its own transaction), retried like ``pipeline(_:tenant:bulk:)``.
+    /// Runs one statement (its own transaction), retried like ``pipeline(_:tenant:)``; `bulk`
+    /// for large batches, which the pool caps and serves after interactive requests.
     func single(_ query: PGQuery, tenant: UUID, bulk: Bool = false) async throws -> PGRows {
         try await retryingTransientFailures(PoolLease(owner: tenant, isBulk: bulk)) { try await $0.query(query) }
     }

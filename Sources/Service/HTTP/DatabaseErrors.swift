@@ -23,16 +23,19 @@ enum DatabaseErrors {
             return .unavailable("The database is out of resources; retry shortly.")
         case let error as PGError where isRefusedValue(error):
             if let errors = storedLimitErrors(error) { return .validation(errors) }
-            return APIError(.unprocessableContent, code: "invalid_value", message: "A value was refused by the database.")
+            return APIError(.unprocessableContent, code: refusedValueCode, message: "A value was refused by the database.")
         default:
             return nil
         }
     }
 
+    /// The code of a value the database refused that the validation should have caught:
+    /// ``ErrorMiddleware`` logs those, so that the validation can be tightened.
+    static let refusedValueCode = "invalid_value"
+
     /// A value the validation let through but the database refused (data exception or integrity
-    /// class) is the client's input, not a server fault: 422. Logged, so that the validation can
-    /// be tightened, unless it is one of the limits only the database can check.
-    static func isRefusedValue(_ error: PGError) -> Bool {
+    /// class) is the client's input, not a server fault: 422.
+    private static func isRefusedValue(_ error: PGError) -> Bool {
         error.kind == .statementFailed
             && (error.sqlState?.errorClass == SQLState("22000") || error.sqlState?.errorClass == .integrityConstraintViolation)
     }

@@ -19,10 +19,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 Observability.recordDatabaseError(sqlStateClass: error.sqlState.map { String($0.rawValue.prefix(2)) } ?? "connection")
             }
             let apiError = Self.apiError(for: error)
-            if let error = error as? PGError, DatabaseErrors.isRefusedValue(error), DatabaseErrors.storedLimitErrors(error) == nil {
+            if apiError.code == DatabaseErrors.refusedValueCode {
                 context.logger.warning("the database refused a validated value", metadata: ["pg.error": "\(error)"])
-            }
-            if apiError.status == .internalServerError {
+            } else if apiError.status == .internalServerError {
                 // `description`, not `debugDescription`: a server message may quote a phone or an e-mail.
                 context.logger.error("unhandled error", metadata: ["error": "\(error)"])
             } else if apiError.status == .serviceUnavailable {
@@ -33,11 +32,10 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func apiError(for error: any Error) -> APIError {
+        if let mapped = DatabaseErrors.apiError(for: error) { return mapped }
         switch error {
         case let error as APIError:
             return error
-        case let error where DatabaseErrors.apiError(for: error) != nil:
-            return DatabaseErrors.apiError(for: error)!
         case is HTTPParserError:
             return .malformedRequest
         case is CancellationError:
