@@ -32,10 +32,12 @@ compose-check: test-deps
 CITUS_SUITES = CreateContactTests|CSVImportTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests
 CITUS_SKIP = tagsStoredBeforeAreFoldedIntoNFC|theWorstInputOfEachFieldDoesNotStallOtherRequests
 
-# The whole suite on one PostgreSQL, then the contract on a Citus coordinator with two workers
-# (Citus is built from ../shared/vendor once per machine, outside the clone).
+# The whole suite on one PostgreSQL; the served OpenAPI document against the service, by the
+# pinned Schemathesis (0 findings, schemathesis.toml); then the contract on a Citus coordinator
+# with two workers (Citus is built from ../shared/vendor once per machine, outside the clone).
 test: test-deps compose-check
 	scripts/with-test-postgres.sh $(SWIFT) test --skip CitusTests
+	scripts/with-test-postgres.sh scripts/schemathesis.sh
 	scripts/with-citus.sh $(SWIFT) test --skip-build --filter '$(CITUS_SUITES)' --skip '$(CITUS_SKIP)'
 
 bench-deps:

@@ -78,6 +78,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            // The contract: one file, compiled in as bytes (no Foundation bundle to ship beside
+            // the binary), served with this instance's limits.
+            resources: [.embedInCode("OpenAPI/openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -7,8 +7,22 @@ import Testing
 
 @Suite("The OpenAPI document stays true")
 struct OpenAPITests {
-    static var document: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8))) as? [String: Any] ?? [:]
+    static func parse(_ bytes: [UInt8]) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
+    }
+
+    static var document: [String: Any] { parse(OpenAPIDocument.file) }
+
+    /// The value at `path` in `object` (dictionary keys), or nil.
+    static func value(_ path: [String], in object: Any? = document) -> Any? {
+        path.reduce(object) { ($0 as? [String: Any])?[$1] }
+    }
+
+    /// `#/components/…` references followed.
+    static func resolved(_ object: Any?) -> [String: Any] {
+        guard let object = object as? [String: Any] else { return [:] }
+        guard let reference = object["$ref"] as? String else { return object }
+        return resolved(value(reference.dropFirst(2).split(separator: "/").map(String.init)))
     }
 
     /// (path, method, status) for every documented response.
@@ -23,13 +37,65 @@ struct OpenAPITests {
         }.sorted { ($0.path, $0.method, $0.status) < ($1.path, $1.method, $1.status) }
     }
 
+    /// The headers the document promises on one response.
+    static func documentedHeaders(_ path: String, _ method: String, _ status: Int) -> [String] {
+        let response = resolved(value(["paths", path, method, "responses", String(status)]))
+        return (response["headers"] as? [String: Any] ?? [:]).keys.sorted()
+    }
+
     @Test func isOpenAPI31AndServed() async throws {
         #expect(Self.document["openapi"] as? String == "3.1.0")
         try await TestAPI.with { api in
             let reply = try await api.send(.get, "/api/v1/openapi.json")
             #expect(reply.status == .ok)
             #expect(reply.json["openapi"] as? String == "3.1.0")
+            #expect(reply.headers[.contentType] == "application/json")
         }
+    }
+
+    /// Limits appear once: the file's figures are those the code enforces.
+    @Test func theFilesLimitsAreTheCodes() {
+        func schema(_ name: String, _ property: String, _ key: String) -> Int? {
+            Self.resolved(Self.value(["components", "schemas", name, "properties", property]))[key] as? Int
+        }
+        for name in ["CreateContact", "UpdateContact"] {
+            #expect(Self.resolved(Self.value(["components", "schemas", "Phone"]))["maxLength"] as? Int == PhoneNumber.maximumLength)
+            #expect(schema(name, "name", "maxLength") == ContactInput.maximumNameLength)
+            #expect(schema(name, "email", "maxLength") == EmailAddress.maximumLength)
+            #expect(schema(name, "metadata", "x-maximum-bytes") == Metadata.maximumBytes)
+            #expect(schema(name, "metadata", "x-maximum-depth") == Metadata.maximumDepth)
+        }
+        let tags = Self.value(["components", "schemas", "Tags", "oneOf"]) as? [[String: Any]] ?? []
+        let tagItems = tags.compactMap { $0["items"] as? [String: Any] }.first
+        #expect(tagItems?["maxLength"] as? Int == TagList.maximumTagLength)
+        #expect((Self.value(["components", "schemas", "Tags", "description"]) as? String)?.contains("\(TagList.maximumCount) tags") == true)
+        #expect(schema("CreateContacts", "contacts", "maxItems") == ContactsController.maximumBatch)
+        let parameters = Self.value(["paths", "/api/v1/contacts", "get", "parameters"]) as? [[String: Any]] ?? []
+        let limit = parameters.first { $0["name"] as? String == "limit" }?["schema"] as? [String: Any]
+        #expect(limit?["maximum"] as? Int == ContactFilter.maximumLimit)
+        #expect(limit?["default"] as? Int == ContactFilter.defaultLimit)
+        let defaults = ServiceConfiguration()
+        for (path, bytes) in [("/api/v1/actions/create-contact", defaults.bodyLimit), ("/api/v1/actions/create-contacts", defaults.batchBodyLimit)] {
+            #expect(Self.value(["paths", path, "post", "requestBody", "x-maximum-bytes"]) as? Int == bytes)
+        }
+    }
+
+    /// The served document states this instance's limits, not the file's defaults.
+    @Test func theServedDocumentStatesThisInstancesLimits() throws {
+        var configuration = ServiceConfiguration()
+        configuration.bodyLimit = 1000
+        configuration.batchBodyLimit = 50_000
+        configuration.rateLimit = .init(rate: 7, burst: 9)
+        let served = Self.parse(OpenAPIDocument.served(by: configuration))
+        #expect(Self.value(["paths", "/api/v1/actions/update-contact", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 1000)
+        #expect(Self.value(["paths", "/api/v1/actions/create-contacts", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 50_000)
+        #expect(Self.value(["info", "x-rate-limit", "requests-per-second"], in: served) as? Int == 7)
+        #expect(Self.value(["info", "x-rate-limit", "burst"], in: served) as? Int == 9)
+        configuration.rateLimit = .off
+        let unlimited = Self.parse(OpenAPIDocument.served(by: configuration))
+        #expect(Self.value(["info", "x-rate-limit", "requests-per-second"], in: unlimited) as? Int == 0)
+        // Everything else is the file's.
+        #expect((served["components"] as? NSDictionary) == (Self.document["components"] as? NSDictionary))
     }
 
     @Test func everyServedRouteIsDocumentedAndEveryDocumentedRouteIsServed() async throws {
@@ -41,11 +107,18 @@ struct OpenAPITests {
         }
     }
 
-    @Test func everyDocumentedStatusIsReachable() async throws {
+    /// Each documented status, provoked on its route, with the headers the document promises.
+    @Test func everyDocumentedStatusIsReachableWithItsHeaders() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()
         let noWorkspace = try await TestEnvironment.asOwner { admin, _ in try await admin.createAccount(name: "nows", withWorkspace: false) }.token
         let documented = Self.documented
-        #expect(documented.count > 40)
+        #expect(documented.count > 60)
+        func check(_ reply: Reply, _ path: String, _ method: String, _ status: Int, _ uri: String) {
+            #expect(reply.status.code == status, "\(method) \(uri) → \(reply.status.code) \(reply.text.prefix(200))")
+            for header in Self.documentedHeaders(path, method, status) {
+                #expect(reply.headers[HTTPField.Name(header)!] != nil, "\(method) \(uri) → \(status) without \(header)")
+            }
+        }
         try await TestAPI.with { api in
             var phone = 4_155_550_000
             func newContact() async throws -> (phone: String, id: String) {
@@ -53,23 +126,49 @@ struct OpenAPITests {
                 let reply = try await api.create(#"{"phone": "+1\#(phone)"}"#, token: token)
                 return ("+1\(phone)", reply.json["id"] as? String ?? "")
             }
-            for (path, method, status) in documented where status != 503 {
+            for (path, method, status) in documented where ![429, 501, 503].contains(status) {
                 let existing = try await newContact()
                 var uri = path.replacingOccurrences(of: "{id}", with: status == 404 ? ULID().description : existing.id)
                 var body: String? = method == "post" ? Self.validBody(path, phone: existing.phone) : nil
                 var bearer: String? = token
                 var contentType = "application/json"
+                var httpMethod = HTTPRequest.Method(method.uppercased())!
                 switch status {
                 case 400: if method == "post" { body = "[" } else { uri += "?cursor=garbage" }
                 case 401: bearer = nil
                 case 404: body = method == "post" ? #"{"phone": "+14155559999"}"# : nil
+                case 405: httpMethod = .put
                 case 413: body = String(repeating: " ", count: (path.hasSuffix("create-contacts") ? api.configuration.batchBodyLimit : api.configuration.bodyLimit) + 1)
                 case 415: contentType = "text/plain"
                 case 422: if method == "post" { body = path.hasSuffix("create-contacts") ? #"{"contacts": []}"# : #"{"phone": 1}"# } else { bearer = noWorkspace }
                 default: break
                 }
-                let reply = try await api.send(HTTPRequest.Method(method.uppercased())!, uri, token: bearer, body: body, contentType: contentType)
-                #expect(reply.status.code == status, "\(method) \(uri) → \(reply.status.code) \(reply.text.prefix(200))")
+                let reply = try await api.send(httpMethod, uri, token: bearer, body: body, contentType: contentType)
+                check(reply, path, method, status, uri)
+            }
+        }
+        // 429: a workspace past its burst of one.
+        try await TestAPI.with(rateLimit: .init(rate: 0.001, burst: 1)) { api in
+            for (path, method, status) in documented where status == 429 {
+                let (limited, _, _) = try await TestEnvironment.tenant()
+                let uri = path.replacingOccurrences(of: "{id}", with: ULID().description)
+                let body = method == "post" ? Self.validBody(path, phone: "+14155550123") : nil
+                _ = try await api.send(HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body)
+                let reply = try await api.send(HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body)
+                check(reply, path, method, status, uri)
+            }
+        }
+        // 501: a transfer coding the server does not implement, on a real socket (it is refused
+        // below the router).
+        try await withLiveService { service in
+            for (path, method, status) in documented where status == 501 {
+                let raw = "POST \(path) HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
+                let answer = try await HTTPConformanceTests.answer(raw, port: service.port)
+                #expect(answer.status == status, "\(method) \(path) → \(answer.status)")
+                for header in Self.documentedHeaders(path, method, status) {
+                    #expect(answer.text.lowercased().contains("\r\n\(header.lowercased()): "), "\(path) → 501 without \(header)")
+                }
             }
         }
         // 503: the database is unreachable.
@@ -79,8 +178,7 @@ struct OpenAPITests {
             let uri = path.replacingOccurrences(of: "{id}", with: ULID().description)
             let body = method == "post" ? Self.validBody(path, phone: "+14155550123") : nil
             let reply = try await unreachable.send(HTTPRequest.Method(method.uppercased())!, uri, token: token, body: body)
-            #expect(reply.status == .serviceUnavailable, "\(method) \(uri)")
-            #expect(reply.headers[.retryAfter] != nil)
+            check(reply, path, method, status, uri)
         }
         await nowhere.close()
     }

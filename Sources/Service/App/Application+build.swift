@@ -16,13 +16,14 @@ public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguratio
     let authenticator = Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL)
     let rateLimiter = RateLimiter(configuration.rateLimit)
     HealthController(pool: pool).addRoutes(to: router)
-    OpenAPIController().addRoutes(to: router)
-    ContactsController(
-        reading: RequestReading(authenticator: authenticator, bodyLimit: configuration.bodyLimit, rateLimiter: rateLimiter),
-        batchReading: RequestReading(authenticator: authenticator, bodyLimit: configuration.batchBodyLimit, rateLimiter: rateLimiter),
-        store: ContactStore(pool: pool),
-        cursors: PageCursors(secret: configuration.cursorSecret)
-    ).addRoutes(to: router)
+    OpenAPIController(configuration: configuration).addRoutes(to: router)
+    // Every workspace route: the tenant resolved once (401, 422, 429) before any handler runs.
+    let tenantRoutes = router.group()
+        .add(middleware: TenantMiddleware(authenticator: authenticator, rateLimiter: rateLimiter))
+        .group(context: TenantRequestContext.self)
+    ContactsController(store: ContactStore(pool: pool), cursors: PageCursors(secret: configuration.cursorSecret)).addRoutes(
+        to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)),
+        batchRoutes: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.batchBodyLimit)))
     // Last: it applies to the router's "no route" answer only.
     router.add(middleware: MethodNotAllowedMiddleware(servedBy: router))
     return router

@@ -9,7 +9,11 @@ public struct ContactFilter: Sendable, Equatable {
     public var updatedSince: Date?
     /// Rows after this id (from a cursor).
     public var after: ULID?
-    public var limit: Int = 50
+    public var limit: Int = ContactFilter.defaultLimit
+
+    /// A page's size unless the client asks; at most ``maximumLimit``.
+    public static let defaultLimit = 50
+    public static let maximumLimit = 200
 
     public init() {}
 }

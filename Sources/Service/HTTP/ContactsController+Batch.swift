@@ -1,17 +1,17 @@
 import Hummingbird
 
 extension ContactsController {
-    static let maximumBatch = 1000
+    public static let maximumBatch = 1000
 
     /// `POST /api/v1/actions/create-contacts`: 1–1,000 create-contact bodies; per-item results,
     /// the valid ones written set-wise in one round trip and answered as if they ran in order.
-    @Sendable func createContacts(_ request: Request, context: AppRequestContext) async throws -> Response {
+    @Sendable func createContacts(_ request: Request, context: TenantRequestContext) async throws -> Response {
         try await withTaskExecutorPreference(BulkExecutor.shared) { try await createContactsAtLowPriority(request, context: context) }
     }
 
-    private func createContactsAtLowPriority(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let tenant = try await batchReading.tenant(of: request)
-        let (body, text) = try await batchReading.jsonObject(of: request)
+    private func createContactsAtLowPriority(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = context.tenant
+        let (body, text) = try await RequestReading.jsonObject(of: request, limit: context.bodyLimit)
         guard case .array(let items)? = body["contacts"]?.value, (1...Self.maximumBatch).contains(items.count) else {
             var errors = FieldErrors()
             errors.add("contacts", "contacts must be an array of 1 to \(Self.maximumBatch) contacts")

@@ -3,8 +3,8 @@ import Hummingbird
 
 extension ContactsController {
     /// `GET /api/v1/contacts/{id}`: 404 when it is not in the caller's workspace or not a ULID.
-    @Sendable func getContact(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let tenant = try await reading.tenant(of: request)
+    @Sendable func getContact(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = context.tenant
         guard let text = context.parameters.get("id"), let id = ULID(string: text),
             let contact = try await store.contact(id: id, tenant: tenant)
         else { throw APIError.notFound }
@@ -12,8 +12,8 @@ extension ContactsController {
     }
 
     /// `GET /api/v1/contacts?phone=&email=&tag=&updated_since=&limit=&cursor=`.
-    @Sendable func listContacts(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let tenant = try await reading.tenant(of: request)
+    @Sendable func listContacts(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = context.tenant
         let filter = try ListQuery.filter(from: request.uri.queryParameters, cursors: cursors, tenant: tenant)
         let (contacts, hasMore) = try await store.list(filter, tenant: tenant)
         var writer = JSONWriter(capacity: 256 * max(1, contacts.count))
@@ -29,8 +29,8 @@ extension ContactsController {
     }
 
     /// `GET /api/v1/tags`: the workspace's tags with their contact counts.
-    @Sendable func listTags(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let tenant = try await reading.tenant(of: request)
+    @Sendable func listTags(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = context.tenant
         let tags = try await store.tags(tenant: tenant)
         var writer = JSONWriter()
         writer.beginObject()

@@ -2,9 +2,9 @@ import Hummingbird
 
 extension ContactsController {
     /// `POST /api/v1/actions/update-contact`: partial update by phone; 200, or 404.
-    @Sendable func updateContact(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let tenant = try await reading.tenant(of: request)
-        let (body, text) = try await reading.jsonObject(of: request)
+    @Sendable func updateContact(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = context.tenant
+        let (body, text) = try await RequestReading.jsonObject(of: request, limit: context.bodyLimit)
         let patch: ContactPatch
         switch ContactPatch.validate(body, text: text) {
         case .success(let valid): patch = valid
@@ -16,16 +16,17 @@ extension ContactsController {
     }
 
     /// `POST /api/v1/actions/delete-contact`: by `phone` or `id`; 200, or 404.
-    @Sendable func deleteContact(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let tenant = try await reading.tenant(of: request)
-        let (body, _) = try await reading.jsonObject(of: request)
+    @Sendable func deleteContact(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = context.tenant
+        let (body, _) = try await RequestReading.jsonObject(of: request, limit: context.bodyLimit)
         var errors = FieldErrors()
         var phone: String?
         var id: ULID?
-        if let member = body["phone"], member.value != .null {
+        // A null is neither a phone nor an id: refused, as the document's schema says.
+        if let member = body["phone"] {
             phone = ContactInput.validatePhone(member.value, errors: &errors)
         }
-        if let member = body["id"], member.value != .null {
+        if let member = body["id"] {
             if case .string(let text) = member.value, let ulid = ULID(string: text) {
                 id = ulid
             } else {

@@ -120,6 +120,9 @@ final class HTTP1ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(body.count))
         headers.add(name: "Connection", value: "close")
+        // Refused before the router: no middleware gave it an id, so it gets a fresh one here
+        // (every response carries one, as the OpenAPI document says).
+        headers.add(name: "X-Request-Id", value: ULID().description)
         let status = HTTPResponseStatus(statusCode: Int(problem.status.code))
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)

@@ -14,7 +14,7 @@ enum ListQuery {
         var filter = ContactFilter()
         var errors = FieldErrors()
         if let phone = values["phone"] {
-            filter.phone = ContactInput.validatePhone(.string(phone), errors: &errors)
+            filter.phone = ContactInput.validatePhone(.string(formDecodedPhone(phone)), errors: &errors)
         }
         if let email = values["email"] {
             filter.email = ContactInput.validateEmail(.string(email), errors: &errors)
@@ -22,7 +22,8 @@ enum ListQuery {
         }
         if let tag = values["tag"] {
             let trimmed = tag.trimmingWhitespace().nfc
-            if trimmed.isEmpty || trimmed.utf8.contains(0) { errors.add("tag", "tag must be a tag name") } else { filter.tag = trimmed }
+            // A control character can be in no stored tag (create-contact refuses them).
+            if trimmed.isEmpty || trimmed.unicodeScalars.contains(where: \.isControl) { errors.add("tag", "tag must be a tag name") } else { filter.tag = trimmed }
         }
         if let since = values["updated_since"] {
             if let date = RFC3339.parse(since) {
@@ -32,10 +33,10 @@ enum ListQuery {
             }
         }
         if let limit = values["limit"] {
-            if let value = Int(limit), (1...200).contains(value) {
+            if let value = Int(limit), (1...ContactFilter.maximumLimit).contains(value) {
                 filter.limit = value
             } else {
-                errors.add("limit", "limit must be an integer from 1 to 200")
+                errors.add("limit", "limit must be an integer from 1 to \(ContactFilter.maximumLimit)")
             }
         }
         guard errors.isEmpty else { throw APIError.validation(errors) }
@@ -48,6 +49,20 @@ enum ListQuery {
             filter.after = after
         }
         return filter
+    }
+}
+
+extension ListQuery {
+    /// A phone in a query string, with every `+` after the leading one read as a space: HTML forms
+    /// and most HTTP clients encode a space as `+`, and a phone may hold no other `+`, so both
+    /// `?phone=%2B33+6+12+34+56+78` and `?phone=+33612345678` mean what their senders meant.
+    static func formDecodedPhone(_ text: String) -> String {
+        var seenPlus = false
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+            guard scalar == "+" else { return scalar }
+            defer { seenPlus = true }
+            return seenPlus ? " " : scalar
+        }))
     }
 }
 

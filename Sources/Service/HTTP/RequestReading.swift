@@ -2,35 +2,12 @@ public import FoundationEssentials
 public import Hummingbird
 import NIOCore
 
-/// The checks every JSON route makes, in the contract's order: authentication (401, or 422 when
-/// the account has no workspace), then the body: media type (415), size (413), JSON (400).
-public struct RequestReading: Sendable {
-    let authenticator: Authenticator
-    /// Bodies larger than this are refused with 413 before they are read whole.
-    let bodyLimit: Int
-    let rateLimiter: RateLimiter
-
-    public init(authenticator: Authenticator, bodyLimit: Int, rateLimiter: RateLimiter = RateLimiter(.off)) {
-        self.authenticator = authenticator
-        self.bodyLimit = bodyLimit
-        self.rateLimiter = rateLimiter
-    }
-
-    /// The caller's workspace (the tenant).
-    public func tenant(of request: Request) async throws -> UUID {
-        guard let caller = try await authenticator.caller(authorization: request.headers[.authorization]) else {
-            throw APIError.unauthenticated
-        }
-        guard let workspace = caller.workspaceID else { throw APIError.noWorkspace }
-        if rateLimiter.isOn {
-            let decision = rateLimiter.take(workspace)
-            guard decision.allowed else { throw APIError.rateLimited(decision) }
-        }
-        return workspace
-    }
-
+/// A JSON route's body checks, in the contract's order (after the tenant group's 401, 422 and
+/// 429): media type (415), size (413, decided from `Content-Length` before reading when it is
+/// declared), JSON (400).
+public enum RequestReading {
     /// The body as a JSON object, with its text (for values passed on verbatim).
-    public func jsonObject(of request: Request) async throws -> (value: JSONValue, text: String) {
+    public static func jsonObject(of request: Request, limit bodyLimit: Int) async throws -> (value: JSONValue, text: String) {
         guard Self.isJSON(request.headers[.contentType]) else { throw APIError.unsupportedMediaType }
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
             throw APIError.bodyTooLarge(limit: bodyLimit)
