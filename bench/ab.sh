@@ -24,7 +24,7 @@ for round in $(seq "${BENCH_ROUNDS:-2}"); do
   for bin in "$@"; do
     # The same start for every build: no contacts yet (inserts and updates in the same mix).
     "$TEST_PG_BIN/psql" -XAtq -d "$TEST_DATABASE_OWNER_URL" -c "TRUNCATE contacts, contact_tags, tags" >/dev/null
-    DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port 18090 --pool-size "$pool" --rate-limit 0 \
+    DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port 18090 --pool-size "$pool" --rate-limit-per-second 0 \
       --log-level "${AB_LOG_LEVEL:-warning}" --metrics-address off 2>>"${AB_LOG_FILE:-/dev/null}" &
     server=$!
     for _ in $(seq 100); do curl -fs http://127.0.0.1:18090/healthz >/dev/null && break; sleep 0.1; done

@@ -25,7 +25,7 @@ tenant=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["workspace_i
 account_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["account_id"])' "$account")
 light_token=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$($bin account create --name light)")
 
-DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $port --pool-size "$pool" --rate-limit 0 --log-level warning &
+DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $port --pool-size "$pool" --rate-limit-per-second 0 --log-level warning &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -133,7 +133,7 @@ floor_us=$(echo "$floor" | awk '{s += $1} END {printf "%.1f", s * 1000 / 20000}'
 neighbour_seconds=${BENCH_NEIGHBOUR_SECONDS:-8}
 neighbour_clients=${BENCH_NEIGHBOUR_CLIENTS:-8}
 neighbours_fair=$(python3 bench/neighbours.py "http://127.0.0.1:$port" "$light_token" "$token" "$neighbour_seconds" "$neighbour_clients")
-DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $((port + 1)) --pool-size "$pool" --rate-limit 0 \
+DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port $((port + 1)) --pool-size "$pool" --rate-limit-per-second 0 \
   --log-level warning --metrics-address off --pool-share-per-workspace "$pool" --pool-bulk-connections "$pool" &
 unfair=$!
 trap 'kill $server $unfair 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -13,7 +13,7 @@ export DATABASE_OWNER_URL="$TEST_DATABASE_OWNER_URL" MIGRATIONS_DIR="$PWD/sql"
 $bin migrate >/dev/null
 token=$($bin account create --name schemathesis | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port "$port" --metrics-address off \
-  --rate-limit 0 --log-level error >"$work/service.log" 2>&1 &
+  --rate-limit-per-second 0 --log-level error >"$work/service.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

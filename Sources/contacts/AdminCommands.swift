@@ -10,7 +10,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let logger = makeLogger(level: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info")
+        let logger = makeLogger(level: ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info)
         try await database.withOwnerConnection(logger: logger) { _ in }
         print(#"{"migrated": true}"#)
     }
@@ -77,7 +77,7 @@ struct TokenCommand: AsyncParsableCommand {
 }
 
 /// Administration prints JSON on stdout; logs below warnings would only get in the way.
-let quietLogger: Logger = makeLogger(level: "warning")
+let quietLogger: Logger = makeLogger(level: .warning)
 
 /// One JSON object on one line; `"true"` is written as the literal true.
 func printJSON(_ fields: [(String, String?)]) {

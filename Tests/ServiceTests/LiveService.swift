@@ -115,6 +115,7 @@ func withLiveService(
     var configuration = ServiceConfiguration()
     configuration.port = 0
     configuration.metrics = ListenAddress(host: "127.0.0.1", port: 0)
+    configuration.rateLimit = .off
     configure(&configuration)
     let pool = ConnectionPool(connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")))
     let ports = NIOLockedValueBox<(api: Int?, metrics: Int?)>((nil, nil))

@@ -20,6 +20,7 @@ struct ShutdownTests {
         let (token, _, _) = try await TestEnvironment.tenant()
         var configuration = ServiceConfiguration()
         configuration.pool = .init(maxConnections: 1, acquireTimeout: .seconds(5))
+        configuration.rateLimit = .off
         let pool = ConnectionPool(connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")), configuration: configuration.pool)
         let port = NIOLockedValueBox<Int?>(nil)
         let app = Application(

@@ -20,9 +20,11 @@ public enum TestServer {
     public static var admin: PGConnectionConfiguration { .init(url: value("TEST_DATABASE_ADMIN_URL")) }
     public static var socketDirectory: String { value("TEST_PG_SOCKET_DIR") }
 
-    /// The repository's `sql/` folder.
-    public static var migrationsDirectory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("sql")
+    /// The repository's root folder.
+    public static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
+
+    /// The repository's `sql/` folder.
+    public static var migrationsDirectory: URL { repository.appendingPathComponent("sql") }
 }

@@ -1,6 +1,8 @@
+public import Logging
 public import PGStore
 
-/// Everything `contacts serve` can be told, with defaults that work on a laptop.
+/// Everything `contacts serve` can be told, with its defaults (written here once: the flags, the
+/// environment variables, `serve --help` and the README's table come from ``ServiceSetting/all``).
 public struct ServiceConfiguration: Sendable {
     /// Listen address. Default `127.0.0.1`.
     public var host = "127.0.0.1"
@@ -16,9 +18,9 @@ public struct ServiceConfiguration: Sendable {
     public var tokenCacheTTL: Duration = .seconds(5)
     /// No statement runs longer than this (PostgreSQL's `statement_timeout`). Default 5 s.
     public var statementTimeout: Duration = .seconds(5)
-    /// Requests per second per workspace (token bucket); `.off` by default here, and in the
-    /// embedded development mode; `contacts serve` on a real database turns it on (100/s, burst 200).
-    public var rateLimit = RateLimiter.Configuration.off
+    /// Requests per second per workspace (token bucket). Default 100/s in bursts of 200; off on
+    /// the embedded development database unless set.
+    public var rateLimit = RateLimiter.Configuration(rate: 100)
     /// Most HTTP connections open at once; more wait in the kernel's backlog. Default 1,024.
     public var maxHTTPConnections = 1024
     /// An HTTP connection with no traffic for this long is closed. Default 30 s.
@@ -30,6 +32,8 @@ public struct ServiceConfiguration: Sendable {
     public var metrics: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
     /// Connection pool size and acquire bound (503 past it).
     public var pool = ConnectionPoolConfiguration()
+    /// The least severe log level written. Default `info`.
+    public var logLevel: Logger.Level = .info
 
     public init() {}
 }

@@ -1,5 +1,5 @@
-public import HTTPTypes
-public import Hummingbird
+import HTTPTypes
+import Hummingbird
 
 /// Turns the router's "no route" into 405 with `Allow` (RFC 9110 §15.5.6) when the path is served
 /// with other methods. Added after every route, so it wraps only the router's not-found answer.
