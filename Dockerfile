@@ -1,5 +1,6 @@
 # The contacts API. Build: docker build -t contacts .   (docker-compose.yml runs it with PostgreSQL)
-FROM swift:6.1-bookworm AS build
+# swift-configuration and swift-otel need Swift 6.2 or later.
+FROM swift:6.3-bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libpq-dev libssl-dev libphonenumber-dev libprotobuf-dev pkg-config \
@@ -7,7 +8,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
-RUN swift build -c release --product contacts --static-swift-stdlib
+# With the OTLP exporter: tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+RUN swift build -c release --product contacts --static-swift-stdlib --traits OTLPTracing
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -35,10 +35,13 @@ CITUS_SKIP = tagsStoredBeforeAreFoldedIntoNFC|theWorstInputOfEachFieldDoesNotSta
 # The whole suite on one PostgreSQL; the served OpenAPI document against the service, by the
 # pinned Schemathesis (0 findings, schemathesis.toml); then the contract on a Citus coordinator
 # with two workers (Citus is built from ../shared/vendor once per machine, outside the clone).
+# Built with the OTLP exporter (the trait the Dockerfile enables), so its test runs.
+TEST_TRAITS = --traits OTLPTracing
+
 test: test-deps compose-check
-	scripts/with-test-postgres.sh $(SWIFT) test --skip CitusTests
+	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip CitusTests
 	scripts/with-test-postgres.sh scripts/schemathesis.sh
-	scripts/with-citus.sh $(SWIFT) test --skip-build --filter '$(CITUS_SUITES)' --skip '$(CITUS_SKIP)'
+	scripts/with-citus.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --filter '$(CITUS_SUITES)' --skip '$(CITUS_SKIP)'
 
 bench-deps:
 	@scripts/install-deps.sh wrk

@@ -14,6 +14,11 @@ let package = Package(
         .library(name: "PGStore", targets: ["PGStore"]),
         .executable(name: "contacts", targets: ["contacts"]),
     ],
+    traits: [
+        .trait(
+            name: "OTLPTracing",
+            description: "Export traces over OTLP/HTTP (swift-otel) when OTEL_EXPORTER_OTLP_ENDPOINT is set; adds AsyncHTTPClient, SwiftNIO SSL and SwiftProtobuf to the build."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -31,6 +36,10 @@ let package = Package(
         // Flags and environment variables for `serve`'s settings; only the command-line provider
         // beyond the core (no JSON, YAML or reloading files).
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["CommandLineArguments"]),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(
+            url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0",
+            traits: [.trait(name: "OTLPHTTP", condition: .when(traits: ["OTLPTracing"]))]),
     ],
     targets: [
         .systemLibrary(
@@ -81,6 +90,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLPTracing"])),
             ],
             // The contract: one file, compiled in as bytes (no Foundation bundle to ship beside
             // the binary), served with this instance's limits.

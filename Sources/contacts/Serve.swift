@@ -8,6 +8,7 @@ import Hummingbird
 import Logging
 import PGStore
 import Service
+import ServiceLifecycle
 
 /// `contacts serve`: the HTTP API. With no DATABASE_URL it runs on the embedded PostgreSQL, creating
 /// a development account, workspace and token on first start.
@@ -45,12 +46,14 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let logger = makeLogger(level: configuration.logLevel)
+        let tracing = try TracingBackend.bootstrap(environment: ProcessInfo.processInfo.environment, logger: logger)
+        configuration.tracing = tracing != nil
         let embedded = try await database.openEmbedded(logger: logger)
         // The embedded database is a laptop's: no rate limit unless asked for.
         if embedded != nil, !ServiceConfiguration.isSet("rate.limit.per.second", in: reader) { configuration.rateLimit = .off }
         defer { BufferedLogHandler.flush() }
         do {
-            try await serve(configuration: configuration, embedded: embedded, logger: logger)
+            try await serve(configuration: configuration, embedded: embedded, tracing: tracing, logger: logger)
         } catch {
             try? await embedded?.stopIfStartedHere()
             throw error
@@ -58,7 +61,7 @@ struct Serve: AsyncParsableCommand {
         try await embedded?.stopIfStartedHere()
     }
 
-    private func serve(configuration: ServiceConfiguration, embedded: EmbeddedDatabase?, logger: Logger) async throws {
+    private func serve(configuration: ServiceConfiguration, embedded: EmbeddedDatabase?, tracing: (any ServiceLifecycle.Service)?, logger: Logger) async throws {
         if let ownerURL = embedded?.ownerURL ?? database.explicitOwnerURL {
             let owner = try await PGConnection.connect(PGConnectionConfiguration(url: ownerURL))
             do {
@@ -84,7 +87,7 @@ struct Serve: AsyncParsableCommand {
             await pool.close()
             throw error
         }
-        let app = buildApplication(pool: pool, configuration: configuration, logger: logger)
+        let app = buildApplication(pool: pool, configuration: configuration, logger: logger, tracing: tracing)
         try await app.runService()
     }
 }

@@ -3,7 +3,7 @@ public import Logging
 public import PGStore
 import HummingbirdCore
 public import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// The API's router: every route, the error middleware, HEAD for every GET, and 405 with `Allow`
 /// for a known path called with a method it does not serve. What the tests drive.
@@ -11,6 +11,11 @@ public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguratio
     Observability.bootstrap()
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIDMiddleware())
+    if configuration.tracing {
+        // The query string is left out: it may hold a phone or an e-mail address.
+        router.add(middleware: TracingMiddleware(redactingQueryParameters: ["phone", "email", "tag", "cursor", "updated_since", "limit"]))
+        router.add(middleware: TraceResponseMiddleware())
+    }
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     let authenticator = Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL)
@@ -42,12 +47,14 @@ public func buildMetricsRouter(pool: ConnectionPool) -> Router<AppRequestContext
 /// The HTTP application; the pool and the metrics listener run as its services, so they are
 /// closed on graceful shutdown after the server has finished its in-flight requests.
 public func buildApplication(
-    pool: ConnectionPool, configuration: ServiceConfiguration, logger: Logger,
+    pool: ConnectionPool, configuration: ServiceConfiguration, logger: Logger, tracing: (any Service)? = nil,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
     onMetricsRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let (idle, readTimeout) = (configuration.idleTimeout, configuration.requestReadTimeout)
-    var services: [any Service] = [pool]
+    // The exporter first: services stop in reverse order, so it flushes the last spans after the
+    // server and the pool have finished.
+    var services: [any Service] = (tracing.map { [$0] } ?? []) + [pool]
     if let metrics = configuration.metrics {
         services.append(
             Application(

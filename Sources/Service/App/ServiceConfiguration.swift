@@ -32,6 +32,9 @@ public struct ServiceConfiguration: Sendable {
     public var metrics: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
     /// Connection pool size and acquire bound (503 past it).
     public var pool = ConnectionPoolConfiguration()
+    /// A span per request (Hummingbird's `TracingMiddleware`, route template and status) and
+    /// `traceresponse` headers; set when ``TracingBackend`` bootstrapped an exporter. Off by default.
+    public var tracing = false
     /// The least severe log level written. Default `info`.
     public var logLevel: Logger.Level = .info
 

@@ -1,5 +1,6 @@
 public import FoundationEssentials
 public import PGStore
+import Tracing
 
 /// The contacts SQL. Every request is one transaction in one round trip: a call of a function that
 /// sets the tenant itself (create and update, delegated to the tenant's node on Citus), or a
@@ -36,23 +37,32 @@ public struct ContactStore: Sendable {
     /// serialization failure: the whole transaction was rolled back, so running it again is safe.
     /// `tenant` says whose work it is, for the pool's fair shares.
     func pipeline(_ queries: [PGQuery], tenant: UUID) async throws -> [PGRows] {
-        try await retryingTransientFailures(PoolLease(owner: tenant)) { try await $0.pipeline(queries) }
+        try await retryingTransientFailures(PoolLease(owner: tenant), statements: queries.count) { try await $0.pipeline(queries) }
     }
 
     /// Runs one statement (its own transaction), retried like ``pipeline(_:tenant:)``; `bulk`
     /// for large batches, which the pool caps and serves after interactive requests.
     func single(_ query: PGQuery, tenant: UUID, bulk: Bool = false) async throws -> PGRows {
-        try await retryingTransientFailures(PoolLease(owner: tenant, isBulk: bulk)) { try await $0.query(query) }
+        try await retryingTransientFailures(PoolLease(owner: tenant, isBulk: bulk), statements: 1) { try await $0.query(query) }
     }
 
-    private func retryingTransientFailures<T>(_ lease: PoolLease, _ body: (PGConnection) async throws -> T) async throws -> T {
-        var attempt = 1
-        while true {
-            do {
-                return try await pool.withConnection(lease: lease, body)
-            } catch let error as PGError where error.sqlState?.isTransient == true && attempt < 3 {
-                attempt += 1
-                try await Task.sleep(for: .milliseconds(5 * attempt))
+    /// One database round trip, pool wait included, as the request span's child (a no-op when
+    /// tracing is off: no tracer is bootstrapped).
+    private func retryingTransientFailures<T>(
+        _ lease: PoolLease, statements: Int, _ body: (PGConnection) async throws -> T
+    ) async throws -> T {
+        try await withSpan("db pipeline", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "postgresql"
+            span.attributes["db.operation.batch.size"] = statements
+            var attempt = 1
+            while true {
+                do {
+                    return try await pool.withConnection(lease: lease, body)
+                } catch let error as PGError where error.sqlState?.isTransient == true && attempt < 3 {
+                    span.addEvent(SpanEvent(name: "retry after SQLSTATE \(error.sqlState?.rawValue ?? "")"))
+                    attempt += 1
+                    try await Task.sleep(for: .milliseconds(5 * attempt))
+                }
             }
         }
     }
