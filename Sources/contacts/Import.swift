@@ -47,7 +47,7 @@ struct Import: AsyncParsableCommand {
         if interactive { writeToStandardOutput("\r\u{1B}[K") }
         print(
             "imported \(summary.rows) rows in \(decimalText(seconds)) s (\(Int(Double(summary.rows) / max(seconds, 0.001))) rows/s): "
-                + "\(summary.created) created, \(summary.updated) updated, \(summary.unchanged) unchanged, \(summary.invalid) invalid"
+                + "\(summary.created) created, \(summary.updated) updated, \(summary.unchanged) unchanged, \(summary.superseded) superseded, \(summary.invalid) invalid"
                 + (summary.invalid > 0 ? " (report: \(reportPath))" : ""))
     }
 }

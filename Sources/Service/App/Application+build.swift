@@ -7,7 +7,11 @@ public import ServiceLifecycle
 
 /// The API's router: every route, the error middleware, HEAD for every GET, and 405 with `Allow`
 /// for a known path called with a method it does not serve. What the tests drive.
-public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguration) -> Router<AppRequestContext> {
+///
+/// `importJobQueued` wakes the instance's ``ImportJobRunner`` when an upload has queued a job.
+public func buildRouter(
+    pool: ConnectionPool, configuration: ServiceConfiguration, importJobQueued: @escaping @Sendable () -> Void = {}
+) -> Router<AppRequestContext> {
     Observability.bootstrap()
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIDMiddleware())
@@ -26,7 +30,13 @@ public func buildRouter(pool: ConnectionPool, configuration: ServiceConfiguratio
     let tenantRoutes = router.group()
         .add(middleware: TenantMiddleware(authenticator: authenticator, rateLimiter: rateLimiter))
         .group(context: TenantRequestContext.self)
-    ContactsController(store: ContactStore(pool: pool), cursors: PageCursors(secret: configuration.cursorSecret)).addRoutes(
+    let store = ContactStore(pool: pool)
+    let cursors = PageCursors(secret: configuration.cursorSecret)
+    ExportController(store: store).addRoutes(to: tenantRoutes)
+    ImportsController(
+        store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit, jobQueued: importJobQueued
+    ).addRoutes(to: tenantRoutes)
+    ContactsController(store: store, cursors: cursors).addRoutes(
         to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)),
         batchRoutes: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.batchBodyLimit)))
     // Last: it applies to the router's "no route" answer only.
@@ -52,9 +62,14 @@ public func buildApplication(
     onMetricsRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let (idle, readTimeout) = (configuration.idleTimeout, configuration.requestReadTimeout)
+    let minimumUploadRate = configuration.imports.minimumUploadBytesPerSecond
     // The exporter first: services stop in reverse order, so it flushes the last spans after the
     // server and the pool have finished.
+    // The runner after the pool: it stops first, and hands its running jobs back to the queue
+    // while the pool still serves it.
+    let imports = ImportJobRunner(pool: pool, configuration: configuration.imports, logger: logger)
     var services: [any Service] = (tracing.map { [$0] } ?? []) + [pool]
+    if configuration.imports.jobsAtOnce > 0 { services.append(imports) }
     if let metrics = configuration.metrics {
         services.append(
             Application(
@@ -64,9 +79,10 @@ public func buildApplication(
                 logger: logger))
     }
     return Application(
-        router: buildRouter(pool: pool, configuration: configuration),
+        router: buildRouter(pool: pool, configuration: configuration, importJobQueued: imports.jobQueued),
         server: HTTPServerBuilder { responder in
-            ContactsHTTP1Channel(responder: responder, idleTimeout: idle, requestReadTimeout: readTimeout)
+            ContactsHTTP1Channel(
+                responder: responder, idleTimeout: idle, requestReadTimeout: readTimeout, minimumUploadRate: minimumUploadRate)
         },
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "contacts",

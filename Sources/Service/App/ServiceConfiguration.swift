@@ -35,6 +35,8 @@ public struct ServiceConfiguration: Sendable {
     /// A span per request (Hummingbird's `TracingMiddleware`, route template and status) and
     /// `traceresponse` headers; set when ``TracingBackend`` bootstrapped an exporter. Off by default.
     public var tracing = false
+    /// Import jobs: upload limit and rate, retention, how they run.
+    public var imports = ImportJobConfiguration()
     /// The least severe log level written. Default `info`.
     public var logLevel: Logger.Level = .info
 

@@ -86,6 +86,17 @@ extension ServiceSetting {
         int("http.max.connections", "HTTP connections open at once; more wait in the kernel's backlog.", \.maxHTTPConnections, 1...1_000_000),
         seconds("http.idle.timeout.seconds", "An HTTP connection with no traffic for this long is closed.", \.idleTimeout),
         seconds("http.read.timeout.seconds", "A request whose head or body takes longer to arrive is dropped (slow clients).", \.requestReadTimeout),
+        int("import.body.limit.bytes", "Largest import upload (413 above).", \.imports.bodyLimit, 1...(1 << 40)),
+        int("import.min.upload.bytes.per.second", "An import upload slower than this over a read-timeout window is dropped.",
+            \.imports.minimumUploadBytesPerSecond, 1...(1 << 30)),
+        seconds("import.retention.seconds", "Uploads and error reports are deleted this long after their job ended (default 7 days).",
+            \.imports.retention, maximum: 10 * 365 * 86_400),
+        int("import.jobs.at.once", "Import jobs one instance runs at once (0: this instance runs none).", \.imports.jobsAtOnce, 0...64),
+        int("import.writers", "Database sessions one import job writes with (each a bulk connection per batch).", \.imports.writers, 1...16),
+        int("import.batch.rows", "Rows per import batch and writer.", \.imports.batchSize, 1...1_000_000),
+        seconds("import.lease.seconds", "A running job's lease: a job whose instance died runs again after it.", \.imports.lease),
+        seconds("import.scan.seconds", "How often an instance looks for jobs queued elsewhere and for expired uploads.", \.imports.scanInterval),
+        string("import.scratch.dir", "Where a running job keeps its upload while it reads it.", \.imports.scratchDirectory),
         ServiceSetting(
             key: "log.level", help: "trace, debug, info, notice, warning, error or critical.", isSecret: false,
             defaultText: { $0.logLevel.rawValue },
@@ -143,12 +154,14 @@ extension ServiceSetting {
         int(key, help, 1...86_400_000, read: { Int($0[keyPath: path].wholeMilliseconds) }, write: { $0[keyPath: path] = .milliseconds($1) })
     }
 
-    static func seconds(_ key: String, _ help: String, _ path: any WritableKeyPath<ServiceConfiguration, Duration> & Sendable) -> ServiceSetting {
+    static func seconds(
+        _ key: String, _ help: String, _ path: any WritableKeyPath<ServiceConfiguration, Duration> & Sendable, maximum: Double = 86_400
+    ) -> ServiceSetting {
         ServiceSetting(
             key: key, help: help, isSecret: false, defaultText: { figure($0[keyPath: path].inSeconds) },
             apply: { configuration, text throws(ServiceSettingError) in
-                guard let value = Double(text), value.isFinite, value >= 0, value <= 86_400 else {
-                    throw error(key, text, "a number of seconds from 0 to 86400")
+                guard let value = Double(text), value.isFinite, value >= 0, value <= maximum else {
+                    throw error(key, text, "a number of seconds from 0 to \(figure(maximum))")
                 }
                 configuration[keyPath: path] = .milliseconds(Int64((value * 1000).rounded()))
             })

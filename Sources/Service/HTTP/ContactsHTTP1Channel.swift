@@ -18,11 +18,15 @@ public struct ContactsHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     public let responder: HTTPChannelHandler.Responder
     let idleTimeout: Duration
     let requestReadTimeout: TimeAmount
+    let minimumUploadRate: Int
 
-    public init(responder: @escaping HTTPChannelHandler.Responder, idleTimeout: Duration, requestReadTimeout: Duration) {
+    public init(
+        responder: @escaping HTTPChannelHandler.Responder, idleTimeout: Duration, requestReadTimeout: Duration, minimumUploadRate: Int
+    ) {
         self.responder = responder
         self.idleTimeout = idleTimeout
         self.requestReadTimeout = TimeAmount(requestReadTimeout)
+        self.minimumUploadRate = minimumUploadRate
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -39,7 +43,7 @@ public struct ContactsHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             )
             try pipeline.addHandler(HTTP1ProtocolGuard(headBytes: headBytes))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(RequestReadTimeoutHandler(timeout: requestReadTimeout))
+            try pipeline.addHandler(RequestReadTimeoutHandler(timeout: requestReadTimeout, minimumUploadBytesPerSecond: minimumUploadRate))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }

@@ -21,6 +21,8 @@ public struct CSVImporter: Sendable {
         public var created = 0
         public var updated = 0
         public var unchanged = 0
+        /// Valid rows followed by a later row of the same phone (the last one wins).
+        public var superseded = 0
         public var invalid = 0
     }
 
@@ -28,17 +30,20 @@ public struct CSVImporter: Sendable {
         case unreadable(String)
         case missingPhoneColumn
         case malformedCSV(afterRow: Int, reason: String)
+        /// The caller asked the import to stop (a job at shutdown): it may run again from the start.
+        case stopped
 
         public var description: String {
             switch self {
             case .unreadable(let path): "cannot read \(path)"
             case .missingPhoneColumn: "the header row has no phone column"
             case .malformedCSV(let row, let reason): "the CSV cannot be read after row \(row): \(reason)"
+            case .stopped: "the import was stopped"
             }
         }
     }
 
-    let connections: [PGConnection]
+    let sessions: [ImportSession]
     let tenant: UUID
     let batchSize: Int
 
@@ -46,7 +51,16 @@ public struct CSVImporter: Sendable {
     /// parallel, each writer owning a share of the phones. `batchSize`: rows per transaction.
     public init(connections: [PGConnection], tenant: UUID, batchSize: Int = 20_000) {
         precondition(!connections.isEmpty, "an import needs a connection")
-        self.connections = connections
+        self.sessions = connections.map { .connection($0) }
+        self.tenant = tenant
+        self.batchSize = batchSize
+    }
+
+    /// `writers` writers that lease a connection from `pool` for each batch, under `lease` (an
+    /// import job: bulk, so it holds at most the pool's bulk share and waits behind interactive
+    /// requests at every batch).
+    public init(pool: ConnectionPool, lease: PoolLease, writers: Int, tenant: UUID, batchSize: Int = 20_000) {
+        self.sessions = (0..<max(1, writers)).map { _ in .pooled(pool, lease) }
         self.tenant = tenant
         self.batchSize = batchSize
     }
@@ -58,13 +72,16 @@ public struct CSVImporter: Sendable {
     /// Records read and validated at a time, in two halves on two cores.
     static let chunkSize = 4_096
 
-    /// Imports `file`; `report` gets each invalid field, `progress` the rows read so far.
+    /// Imports `file`; `report` gets each invalid field, `progress` the rows read so far, `written`
+    /// runs after each batch a writer has written; `shouldStop`, asked between chunks, ends the
+    /// import with ``ImportError/stopped``.
     ///
     /// Three things overlap: reading and validating the next chunk of records (both cores), and
     /// each writer's transaction in PostgreSQL. A writer takes one batch at a time, so at most one
     /// batch per writer waits in memory.
     public func run(
-        file: URL, report: (RowError) -> Void, progress: (Int) -> Void = { _ in }
+        file: URL, report: (RowError) -> Void, progress: (Int) -> Void = { _ in },
+        written: @escaping @Sendable () async throws -> Void = {}, shouldStop: () -> Bool = { false }
     ) async throws -> Summary {
         var reader: CSVRecordReader
         do { reader = try CSVRecordReader(path: file.path) } catch { throw ImportError.unreadable(file.path) }
@@ -75,26 +92,29 @@ public struct CSVImporter: Sendable {
             phone: phoneColumn, name: header.firstIndex(of: "name"), email: header.firstIndex(of: "email"),
             tags: header.firstIndex(of: "tags"), metadata: header.firstIndex(of: "metadata"))
 
-        let channels = connections.map { _ in AsyncChannel<PGCopyText>() }
-        let writers = connections.map { ImportWriter(connection: $0, tenant: tenant, writer: UUID()) }
+        let channels = sessions.map { _ in AsyncChannel<StagedBatch>() }
+        let writers = sessions.map { ImportWriter(session: $0, tenant: tenant, writer: UUID(), columns: columns) }
         let staging = StagingKeys(tenant: tenant, writers: writers.map(\.writer))
         let failure = ImportFailure()
-        return try await withThrowingTaskGroup(of: ImportWriter.Totals.self) { group in
+        return try await withThrowingTaskGroup(of: PhoneOutcomes.self) { group in
             for (writer, channel) in zip(writers, channels) {
-                group.addTask { try await writer.drain(channel, failed: failure) }
+                group.addTask { try await writer.drain(channel, failed: failure, written: written) }
             }
             var summary = Summary()
             do {
-                try await read(&reader, columns: columns, staging: staging, into: channels, summary: &summary, failure: failure, report: report, progress: progress)
+                try await read(
+                    &reader, columns: columns, staging: staging, into: channels, summary: &summary, failure: failure, report: report,
+                    progress: progress, shouldStop: shouldStop)
             } catch {
                 channels.forEach { $0.finish() }
                 throw error
             }
             channels.forEach { $0.finish() }
-            for try await totals in group {
-                summary.created += totals.created
-                summary.updated += totals.updated
-                summary.unchanged += totals.unchanged
+            for try await outcomes in group {
+                summary.created += outcomes.created
+                summary.updated += outcomes.updated
+                summary.unchanged += outcomes.unchanged
+                summary.superseded += outcomes.superseded
             }
             progress(summary.rows)
             return summary
@@ -104,10 +124,10 @@ public struct CSVImporter: Sendable {
     /// Reads the file chunk by chunk, validates each chunk on both cores and hands full batches
     /// to the writers.
     private func read(
-        _ reader: inout CSVRecordReader, columns: ImportColumns, staging: StagingKeys, into channels: [AsyncChannel<PGCopyText>],
-        summary: inout Summary, failure: ImportFailure, report: (RowError) -> Void, progress: (Int) -> Void
+        _ reader: inout CSVRecordReader, columns: ImportColumns, staging: StagingKeys, into channels: [AsyncChannel<StagedBatch>],
+        summary: inout Summary, failure: ImportFailure, report: (RowError) -> Void, progress: (Int) -> Void, shouldStop: () -> Bool
     ) async throws {
-        var pending = channels.map { _ in PGCopyText(capacity: 0) }
+        var pending = channels.map { _ in StagedBatch() }
         var rowNumber = 1
         var endOfFile = false
         while !endOfFile, !failure.happened {
@@ -129,11 +149,13 @@ public struct CSVImporter: Sendable {
                 half.errors.forEach(report)
                 for (partition, rows) in half.batches.enumerated() { pending[partition].append(rows) }
             }
-            for (partition, channel) in channels.enumerated() where pending[partition].rowCount >= batchSize || (endOfFile && pending[partition].rowCount > 0) {
+            for (partition, channel) in channels.enumerated()
+            where pending[partition].rows.rowCount >= batchSize || (endOfFile && pending[partition].rows.rowCount > 0) {
                 await channel.send(pending[partition])
-                pending[partition] = PGCopyText()
+                pending[partition] = StagedBatch()
             }
             try Task.checkCancellation()
+            if shouldStop() { throw ImportError.stopped }
             progress(summary.rows)
         }
     }
@@ -145,14 +167,14 @@ public struct CSVImporter: Sendable {
 
 /// One chunk of records, validated: COPY rows for each writer's share of phones, and errors.
 struct ValidatedChunk: Sendable {
-    var batches: [PGCopyText]
+    var batches: [StagedBatch]
     var errors: [CSVImporter.RowError] = []
     var rows = 0
     var invalid = 0
 
     init(_ records: ArraySlice<(row: Int, record: CSVRecordReader.Record)>, columns: ImportColumns, staging: StagingKeys) {
         let partitions = staging.writers.count
-        batches = (0..<partitions).map { _ in PGCopyText(capacity: records.count * 160 / partitions) }
+        batches = (0..<partitions).map { _ in StagedBatch(rows: PGCopyText(capacity: records.count * 160 / partitions)) }
         for (row, record) in records {
             rows += 1
             let fields: [String]
@@ -167,16 +189,17 @@ struct ValidatedChunk: Sendable {
             case .success(let input):
                 // Any hash stable for the run will do: a phone must always go to the same writer.
                 let partition = Int(UInt(bitPattern: input.phone.hashValue) % UInt(partitions))
-                batches[partition].column(staging.tenant)
-                batches[partition].column(staging.writers[partition])
-                batches[partition].column(row)
-                batches[partition].column(ULID().uuid)
-                batches[partition].column(input.phone)
-                batches[partition].column(input.name)
-                batches[partition].column(input.email)
-                batches[partition].column(input.tags)
-                batches[partition].column(PGJSON(input.metadataJSON))
-                batches[partition].endRow()
+                batches[partition].rows.column(staging.tenant)
+                batches[partition].rows.column(staging.writers[partition])
+                batches[partition].rows.column(row)
+                batches[partition].rows.column(ULID().uuid)
+                batches[partition].rows.column(input.phone)
+                batches[partition].rows.column(input.name)
+                batches[partition].rows.column(input.email)
+                batches[partition].rows.column(input.tags)
+                batches[partition].rows.column(PGJSON(input.metadataJSON))
+                batches[partition].rows.endRow()
+                batches[partition].phones.append(PhoneOutcomes.key(input.phone))
             case .failure(let fieldErrors):
                 invalid += 1
                 for (field, messages) in fieldErrors.entries {

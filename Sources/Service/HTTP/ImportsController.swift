@@ -1,0 +1,117 @@
+import FoundationEssentials
+import HTTPTypes
+public import Hummingbird
+import NIOCore
+
+/// The import jobs (API.md, "Bulk over HTTP"): `POST /api/v1/imports` takes the CSV itself as the
+/// body, stored while it arrives; `GET` the jobs, one job, and its error report.
+public struct ImportsController: Sendable {
+    let store: ImportJobStore
+    let cursors: PageCursors
+    let bodyLimit: Int
+    /// Wakes this instance's runner once a job is queued.
+    let jobQueued: @Sendable () -> Void
+
+    public init(store: ImportJobStore, cursors: PageCursors, bodyLimit: Int, jobQueued: @escaping @Sendable () -> Void) {
+        self.store = store
+        self.cursors = cursors
+        self.bodyLimit = bodyLimit
+        self.jobQueued = jobQueued
+    }
+
+    public func addRoutes(to routes: some RouterMethods<TenantRequestContext>) {
+        routes.post("/api/v1/imports", use: create)
+        routes.get("/api/v1/imports", use: list)
+        routes.get("/api/v1/imports/{id}", use: job)
+        routes.get("/api/v1/imports/{id}/errors", use: errors)
+    }
+
+    static let unsupportedMediaType = APIError(
+        .unsupportedMediaType, code: "unsupported_media_type", message: "The body must be CSV (Content-Type: text/csv).")
+
+    /// 415 unless `text/csv`; 413 from `Content-Length` before anything is stored, or as soon as
+    /// the body passes the limit; 202 once the upload is committed.
+    @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let mediaType = request.headers[.contentType]?.split(separator: ";", maxSplits: 1).first.map { $0.trimmingWhitespace().lowercased() }
+        guard mediaType == "text/csv" else { throw Self.unsupportedMediaType }
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
+            throw APIError.bodyTooLarge(limit: bodyLimit)
+        }
+        let job = try await store.create(tenant: context.tenant, body: request.body, limit: bodyLimit)
+        jobQueued()
+        var writer = JSONWriter()
+        job.write(to: &writer)
+        return JSONResponse.make(status: .accepted, bytes: writer.bytes, headers: [.location: "/api/v1/imports/\(job.id)"])
+    }
+
+    /// `GET /api/v1/imports?limit=&cursor=`: newest first.
+    @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var limit = ContactFilter.defaultLimit
+        if let text = parameters["limit"] {
+            guard let value = Int(String(text)), (1...ContactFilter.maximumLimit).contains(value) else {
+                var errors = FieldErrors()
+                errors.add("limit", "limit must be an integer from 1 to \(ContactFilter.maximumLimit)")
+                throw APIError.validation(errors)
+            }
+            limit = value
+        }
+        let scope = PageCursors.Scope(tenant: context.tenant, filters: ["imports"])
+        var before: ULID?
+        if let cursor = parameters["cursor"] {
+            guard let id = cursors.read(String(cursor), scope: scope) else {
+                throw APIError(.badRequest, code: "invalid_cursor", message: "The cursor was not issued by this server for this workspace and listing.")
+            }
+            before = id
+        }
+        let (jobs, hasMore) = try await store.jobs(before: before, limit: limit, tenant: context.tenant)
+        var writer = JSONWriter(capacity: 256 * max(1, jobs.count))
+        writer.beginObject()
+        writer.key("data")
+        writer.beginArray()
+        for job in jobs { job.write(to: &writer) }
+        writer.endArray()
+        writer.key("next_cursor")
+        writer.optionalString(hasMore ? jobs.last.map { cursors.issue(after: $0.id, scope: scope) } : nil)
+        writer.endObject()
+        return JSONResponse.make(status: .ok, bytes: writer.bytes)
+    }
+
+    @Sendable func job(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("id"), let id = ULID(string: text),
+            let job = try await store.job(id: id, tenant: context.tenant)
+        else { throw APIError.notFound }
+        var writer = JSONWriter()
+        job.write(to: &writer)
+        return JSONResponse.make(status: .ok, bytes: writer.bytes)
+    }
+
+    static let reportExpired = APIError(
+        .gone, code: "report_expired", message: "The error report was deleted with the upload, after the retention period.")
+
+    /// `text/csv`: `row,field,reason` (the upload's header is row 1), streamed in row order.
+    @Sendable func errors(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("id"), let id = ULID(string: text) else { throw APIError.notFound }
+        let tenant = context.tenant
+        let state = try await store.reportState(id: id, tenant: tenant)
+        guard state.exists else { throw APIError.notFound }
+        guard !state.purged else { throw Self.reportExpired }
+        let store = self.store
+        let body = ResponseBody { writer in
+            var buffer = ByteBuffer(string: "row,field,reason\r\n")
+            try await store.errors(job: id, tenant: tenant) { errors in
+                for error in errors {
+                    ExportCSV.cell(String(error.row), &buffer, first: true)
+                    ExportCSV.cell(error.field, &buffer)
+                    ExportCSV.cell(error.reason, &buffer)
+                    buffer.writeStaticString("\r\n")
+                }
+                try await writer.write(buffer)
+                buffer.clear()
+            }
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: body)
+    }
+}

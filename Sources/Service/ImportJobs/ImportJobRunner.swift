@@ -1,0 +1,188 @@
+import FoundationEssentials
+public import Logging
+public import PGStore
+public import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs queued import jobs, any job from any instance, one run per job at a time (the queue's
+/// lease), up to ``ImportJobConfiguration/jobsAtOnce`` at once, with the CLI's engine
+/// (``CSVImporter``) on the bulk executor and bulk leases: while interactive requests wait, a job
+/// holds at most the pool's bulk share, and its threads run at a lower priority.
+///
+/// A `Service`: `run()` owns every job it starts. At graceful shutdown a running job stops between
+/// two chunks and goes back to the queue; the next start (here or elsewhere) runs it again from
+/// its first row, which the upsert makes safe: rows the first run wrote count as unchanged.
+public struct ImportJobRunner: Service {
+    let store: ImportJobStore
+    let pool: ConnectionPool
+    let configuration: ImportJobConfiguration
+    let logger: Logger
+    /// This instance's name in the queue's leases.
+    let instance = UUID()
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+
+    public init(pool: ConnectionPool, configuration: ImportJobConfiguration, logger: Logger) {
+        self.pool = pool
+        self.store = ImportJobStore(pool: pool)
+        self.configuration = configuration
+        self.logger = logger
+        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Tells the runner a job was queued here, so it need not wait for its next scan.
+    public func jobQueued() { wakeup.yield() }
+
+    public func run() async throws {
+        let stopping = StopSignal()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { jobs in
+                let running = JobCount()
+                await withDiscardingTaskGroup { scan in
+                    // Jobs queued by other instances, expired leases and retention are seen only
+                    // by looking: this is the one timer, and it only wakes the loop below.
+                    scan.addTask { [wakeup, interval = configuration.scanInterval] in
+                        while (try? await Task.sleep(for: interval)) != nil { wakeup.yield() }
+                    }
+                    wakeup.yield()
+                    for await _ in wakeups {
+                        if stopping.isSet { break }
+                        await purgeExpired()
+                        while running.value < configuration.jobsAtOnce, !stopping.isSet, let claim = await claimNext() {
+                            running.add(1)
+                            jobs.addTask {
+                                await self.run(claim, stopping: stopping)
+                                running.add(-1)
+                                self.wakeup.yield()
+                            }
+                        }
+                    }
+                    scan.cancelAll()
+                }
+            }
+        } onGracefulShutdown: {
+            stopping.set()
+            wakeup.finish()
+        }
+    }
+
+    private func claimNext() async -> ImportJobStore.Claim? {
+        do {
+            return try await store.claim(owner: instance, lease: configuration.lease)
+        } catch {
+            logger.warning("import queue unreachable", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func purgeExpired() async {
+        do {
+            let purged = try await store.purge(endedBefore: configuration.retention)
+            if purged > 0 { logger.info("import uploads past retention deleted", metadata: ["contacts.jobs": "\(purged)"]) }
+        } catch {
+            logger.warning("import retention failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// One run of one job, start to end; every outcome is written to the job or the queue.
+    func run(_ claim: ImportJobStore.Claim, stopping: StopSignal) async {
+        var logger = logger
+        logger[metadataKey: "contacts.tenant_id"] = "\(claim.tenant)"
+        logger[metadataKey: "contacts.import_id"] = "\(ULID(uuid: claim.job))"
+        let file = URL(fileURLWithPath: configuration.scratchDirectory).appendingPathComponent("contacts-import-\(claim.job).csv")
+        defer { unlink(file.path) }
+        do {
+            guard let (chunks, attempts) = try await store.start(claim) else {
+                _ = try? await store.finish(claim, summary: nil, error: nil)
+                return
+            }
+            guard attempts <= configuration.maximumAttempts else {
+                try await store.finish(claim, summary: nil, error: "the import stopped on a database error \(configuration.maximumAttempts) times")
+                return
+            }
+            logger.info("import started", metadata: ["contacts.attempt": "\(attempts)"])
+            try await store.download(claim, chunks: chunks, to: file, lease: configuration.lease)
+            let summary = try await withTaskExecutorPreference(BulkExecutor.shared) {
+                try await importUpload(file, claim: claim, stopping: stopping)
+            }
+            try await store.finish(claim, summary: summary, error: nil)
+            logger.info("import succeeded", metadata: ["contacts.rows": "\(summary.rows)"])
+        } catch CSVImporter.ImportError.stopped {
+            logger.info("import stopped at shutdown; queued again")
+            try? await store.release(claim)
+        } catch let error as CSVImporter.ImportError {
+            logger.info("import failed", metadata: ["error": "\(error)"])
+            try? await store.finish(claim, summary: nil, error: error.description)
+        } catch ImportJobError.leaseLost {
+            logger.warning("import lease lost: another instance runs the job now")
+        } catch {
+            logger.error("import interrupted; queued again", metadata: ["error": "\(error)"])
+            try? await store.release(claim)
+        }
+    }
+
+    private func importUpload(_ file: URL, claim: ImportJobStore.Claim, stopping: StopSignal) async throws -> CSVImporter.Summary {
+        let report = ErrorReportBuffer(limit: Self.reportedErrors)
+        let rowsRead = Atomic<Int>(0)
+        let importer = CSVImporter(
+            pool: pool, lease: PoolLease(owner: claim.tenant, isBulk: true), writers: configuration.writers, tenant: claim.tenant,
+            batchSize: configuration.batchSize)
+        let (store, lease) = (store, configuration.lease)
+        let summary = try await importer.run(
+            file: file, report: { report.append($0) }, progress: { rowsRead.store($0, ordering: .relaxed) },
+            written: {
+                try await store.report(report.take(), claim: claim)
+                try await store.progress(claim, rowsRead: rowsRead.load(ordering: .relaxed))
+                try await store.renew(claim, lease: lease)
+            },
+            shouldStop: { stopping.isSet })
+        try await store.report(report.take(), claim: claim)
+        return summary
+    }
+
+    /// Errors kept in a job's report; rows past them are still counted invalid.
+    static let reportedErrors = 100_000
+}
+
+/// Jobs this instance runs now.
+final class JobCount: Sendable {
+    private let count = Atomic(0)
+    func add(_ delta: Int) { count.add(delta, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+/// Set once, at graceful shutdown.
+final class StopSignal: Sendable {
+    private let flag = Atomic(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// A job's row errors between two writes to its report, numbered within their row, and at most
+/// `limit` in all.
+final class ErrorReportBuffer: Sendable {
+    private let state = Mutex((pending: [(error: CSVImporter.RowError, seq: Int)](), lastRow: 0, seq: 0, kept: 0))
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func append(_ error: CSVImporter.RowError) {
+        state.withLock { state in
+            guard state.kept < limit else { return }
+            state.seq = error.row == state.lastRow ? state.seq + 1 : 0
+            state.lastRow = error.row
+            state.kept += 1
+            state.pending.append((error, state.seq))
+        }
+    }
+
+    func take() -> [(error: CSVImporter.RowError, seq: Int)] {
+        state.withLock { state in
+            defer { state.pending = [] }
+            return state.pending
+        }
+    }
+}

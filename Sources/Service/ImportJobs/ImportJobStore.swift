@@ -1,0 +1,238 @@
+public import FoundationEssentials
+public import Hummingbird
+import Digests
+import NIOCore
+public import PGStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Import jobs in the database: the upload, the job rows, the error report, and the queue.
+public struct ImportJobStore: Sendable {
+    let pool: ConnectionPool
+
+    public init(pool: ConnectionPool) { self.pool = pool }
+
+    /// The upload is stored in chunks of this size (the last one shorter).
+    static let chunkBytes = 1 << 20
+
+    /// A job a runner holds: whose it is, and the lease that says so.
+    public struct Claim: Sendable, Equatable {
+        public var job: UUID
+        public var tenant: UUID
+        public var owner: UUID
+    }
+
+    /// Stores `body` as a new job's upload while it arrives, and queues the job: one transaction,
+    /// committed only once the whole body is in (a client that drops halfway leaves nothing), on a
+    /// bulk lease (uploads hold at most the pool's bulk share). Past `limit` bytes the upload
+    /// stops with a 413 and nothing is kept.
+    public func create(tenant: UUID, body: RequestBody, limit: Int) async throws -> ImportJob {
+        let id = ULID()
+        return try await pool.withConnection(lease: PoolLease(owner: tenant, isBulk: true)) { connection in
+            try await connection.withTransaction { connection in
+                _ = try await connection.pipeline([ContactStore.tenantScope(tenant), PGQuery(ImportJobSQL.insertJob, [tenant, id.uuid])])
+                var chunk = ByteBuffer()
+                var total = 0
+                var chunks = 0
+                func store(_ bytes: ByteBuffer) async throws {
+                    let hex = "\\x" + hexadecimal(bytes.readableBytesView)
+                    try await connection.query(ImportJobSQL.insertChunk, [tenant, id.uuid, chunks, hex])
+                    chunks += 1
+                }
+                for try await part in body {
+                    total += part.readableBytes
+                    guard total <= limit else { throw APIError.bodyTooLarge(limit: limit) }
+                    var part = part
+                    chunk.writeBuffer(&part)
+                    while chunk.readableBytes >= Self.chunkBytes {
+                        try await store(chunk.readSlice(length: Self.chunkBytes)!)
+                    }
+                    chunk.discardReadBytes()
+                }
+                if chunk.readableBytes > 0 { try await store(chunk) }
+                let rows = try await connection.query(ImportJobSQL.sealUpload, [tenant, id.uuid, total, chunks])
+                try await connection.query(ImportQueueSQL.enqueue, [id.uuid, tenant])
+                return try ImportJob(row: rows[0])
+            }
+        }
+    }
+
+    public func job(id: ULID, tenant: UUID) async throws -> ImportJob? {
+        try await inTenant(tenant, PGQuery(ImportJobSQL.byID, [tenant, id.uuid])).first.map(ImportJob.init(row:))
+    }
+
+    /// One page of the workspace's jobs, newest first; one extra row tells whether there is more.
+    public func jobs(before: ULID?, limit: Int, tenant: UUID) async throws -> (jobs: [ImportJob], hasMore: Bool) {
+        let query = before.map { PGQuery(ImportJobSQL.pageBefore, [tenant, $0.uuid, limit + 1]) }
+            ?? PGQuery(ImportJobSQL.firstPage, [tenant, limit + 1])
+        let jobs = try await inTenant(tenant, query).map(ImportJob.init(row:))
+        return (Array(jobs.prefix(limit)), jobs.count > limit)
+    }
+
+    /// Whether the job exists in `tenant`, and whether retention has deleted its report.
+    public func reportState(id: ULID, tenant: UUID) async throws -> (exists: Bool, purged: Bool) {
+        guard let row = try await inTenant(tenant, PGQuery(ImportJobSQL.exists, [tenant, id.uuid])).first else { return (false, false) }
+        return (true, try row.decode(Date?.self, column: "purged_at") != nil)
+    }
+
+    /// The job's error report in row order, a page of `CSVImporter.RowError`s at a time (each page
+    /// its own statement).
+    public func errors(job: ULID, tenant: UUID, _ page: ([CSVImporter.RowError]) async throws -> Void) async throws {
+        var after = (row: 0, seq: -1)
+        while true {
+            let rows = try await inTenant(tenant, PGQuery(ImportJobSQL.errorsPage, [tenant, job.uuid, after.row, after.seq, 5_000]))
+            let errors = try rows.map {
+                CSVImporter.RowError(
+                    row: try $0.decode(Int.self, column: "row_number"), field: try $0.decode(String.self, column: "field"),
+                    reason: try $0.decode(String.self, column: "reason"))
+            }
+            if !errors.isEmpty { try await page(errors) }
+            guard rows.count == 5_000, let last = rows.last else { return }
+            after = (try last.decode(Int.self, column: "row_number"), try last.decode(Int.self, column: "seq"))
+        }
+    }
+
+    // MARK: Runs
+
+    /// Claims the oldest job nobody holds, for `owner`, leased for `lease`.
+    public func claim(owner: UUID, lease: Duration) async throws -> Claim? {
+        let rows = try await pool.withConnection { try await $0.query(ImportQueueSQL.claim, [owner, Int(lease.inSeconds.rounded(.up))]) }
+        guard let row = rows.first else { return nil }
+        return Claim(job: try row.decode(UUID.self, column: "job_id"), tenant: try row.decode(UUID.self, column: "tenant_id"), owner: owner)
+    }
+
+    /// Extends the lease; throws ``ImportJobError/leaseLost`` when another runner holds the job now.
+    func renew(_ claim: Claim, lease: Duration) async throws {
+        let rows = try await pool.withConnection {
+            try await $0.query(ImportQueueSQL.renew, [claim.job, claim.owner, Int(lease.inSeconds.rounded(.up))])
+        }
+        guard rows.affectedRowCount == 1 else { throw ImportJobError.leaseLost }
+    }
+
+    /// Marks the job running for a new attempt; its chunk count and how many attempts there were
+    /// (this one included), or `nil` when it has ended already.
+    func start(_ claim: Claim) async throws -> (chunks: Int, attempts: Int)? {
+        let rows = try await pool.withConnection(lease: PoolLease(owner: claim.tenant)) { connection in
+            try await connection.pipeline([
+                ContactStore.tenantScope(claim.tenant),
+                PGQuery(ImportJobSQL.start, [claim.tenant, claim.job]),
+                PGQuery(ImportJobSQL.discardErrors, [claim.tenant, claim.job]),
+            ])[1]
+        }
+        guard let row = rows.first else { return nil }
+        return (try row.decode(Int.self, column: "upload_chunks"), try row.decode(Int.self, column: "attempts"))
+    }
+
+    /// Writes the upload to `file`, chunk by chunk (one in memory at a time), renewing the lease.
+    func download(_ claim: Claim, chunks: Int, to file: URL, lease: Duration) async throws {
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ImportJobError.scratch(path: file.path, errno: errno) }
+        defer { close(descriptor) }
+        for seq in 0..<chunks {
+            let rows = try await inTenant(claim.tenant, PGQuery(ImportJobSQL.chunk, [claim.tenant, claim.job, seq]), bulk: true)
+            guard let row = rows.first else { throw PGError(kind: .unexpectedResponse, message: "an upload chunk is missing") }
+            let bytes = try Self.bytea(try row.decode(String.self, column: "data"))
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written == bytes.count else { throw ImportJobError.scratch(path: file.path, errno: errno) }
+            try await renew(claim, lease: lease)
+        }
+    }
+
+    /// `bytea` in its hex output form (`\x4142…`) as bytes.
+    static func bytea(_ text: String) throws -> [UInt8] {
+        var text = text
+        return try text.withUTF8 { utf8 throws(PGError) -> [UInt8] in
+            guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else {
+                throw PGError(kind: .unexpectedResponse, message: "bytea is not in hex form")
+            }
+            func nibble(_ c: UInt8) throws(PGError) -> UInt8 {
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+                default: throw PGError(kind: .unexpectedResponse, message: "bytea is not in hex form")
+                }
+            }
+            var bytes = [UInt8](repeating: 0, count: (utf8.count - 2) / 2)
+            var index = 2
+            for position in bytes.indices {
+                bytes[position] = try nibble(utf8[index]) << 4 | nibble(utf8[index + 1])
+                index += 2
+            }
+            return bytes
+        }
+    }
+
+    func progress(_ claim: Claim, rowsRead: Int) async throws {
+        try await inTenant(claim.tenant, PGQuery(ImportJobSQL.progress, [claim.tenant, claim.job, rowsRead]))
+    }
+
+    /// Appends to the job's error report; `seq` orders the errors of one row.
+    func report(_ errors: [(error: CSVImporter.RowError, seq: Int)], claim: Claim) async throws {
+        guard !errors.isEmpty else { return }
+        try await inTenant(
+            claim.tenant,
+            PGQuery(ImportJobSQL.insertErrors, [
+                claim.tenant, claim.job, errors.map { String($0.error.row) }, errors.map { String($0.seq) },
+                errors.map(\.error.field), errors.map(\.error.reason),
+            ]), bulk: true)
+    }
+
+    /// The job has ended: its counts (or its error), and its queue entry kept for retention.
+    func finish(_ claim: Claim, summary: CSVImporter.Summary?, error: String?) async throws {
+        let update: PGQuery
+        if let summary {
+            update = PGQuery(ImportJobSQL.finish, [
+                claim.tenant, claim.job, ImportJob.Status.succeeded.rawValue, summary.rows, summary.created, summary.updated,
+                summary.unchanged, summary.superseded, summary.invalid, error,
+            ])
+        } else {
+            update = PGQuery(ImportJobSQL.fail, [claim.tenant, claim.job, error ?? "the import failed"])
+        }
+        try await inTenant(claim.tenant, update)
+        _ = try await pool.withConnection { try await $0.query(ImportQueueSQL.finish, [claim.job, claim.owner]) }
+    }
+
+    /// Gives the job back to the queue, to run again from its first row.
+    func release(_ claim: Claim) async throws {
+        try await inTenant(claim.tenant, PGQuery(ImportJobSQL.requeue, [claim.tenant, claim.job]))
+        _ = try await pool.withConnection { try await $0.query(ImportQueueSQL.release, [claim.job, claim.owner]) }
+    }
+
+    /// Deletes the uploads and error reports of jobs that ended more than `retention` ago (up to
+    /// 100 jobs a call); how many. Each job's rows go in its tenant's scope; its queue entry last,
+    /// so a purge cut short is done again.
+    @discardableResult
+    public func purge(endedBefore retention: Duration) async throws -> Int {
+        let expired = try await pool.withConnection { try await $0.query(ImportQueueSQL.expired, [Int(retention.inSeconds)]) }
+        for row in expired {
+            let job = try row.decode(UUID.self, column: "job_id")
+            let tenant = try row.decode(UUID.self, column: "tenant_id")
+            _ = try await pool.withConnection(lease: PoolLease(owner: tenant, isBulk: true)) { connection in
+                try await connection.pipeline([
+                    ContactStore.tenantScope(tenant),
+                    PGQuery(ImportJobSQL.purgeUpload, [tenant, job]),
+                    PGQuery(ImportJobSQL.purgeErrors, [tenant, job]),
+                    PGQuery(ImportJobSQL.markPurged, [tenant, job]),
+                ])
+            }
+            _ = try await pool.withConnection { try await $0.query(ImportQueueSQL.forget, [job]) }
+        }
+        return expired.count
+    }
+
+    @discardableResult
+    private func inTenant(_ tenant: UUID, _ query: PGQuery, bulk: Bool = false) async throws -> PGRows {
+        try await pool.withConnection(lease: PoolLease(owner: tenant, isBulk: bulk)) { connection in
+            try await connection.pipeline([ContactStore.tenantScope(tenant), query])[1]
+        }
+    }
+}
+
+/// Why a run stopped without an outcome of its own.
+public enum ImportJobError: Error, Sendable, Equatable {
+    /// Another runner holds the job now (this one's lease ran out).
+    case leaseLost
+    /// The scratch file for the upload could not be written.
+    case scratch(path: String, errno: Int32)
+}
