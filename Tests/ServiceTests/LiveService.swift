@@ -116,6 +116,8 @@ func withLiveService(
     configuration.port = 0
     configuration.metrics = ListenAddress(host: "127.0.0.1", port: 0)
     configuration.rateLimit = .off
+    // No import runner unless a test asks: it would take other tests' jobs from the shared queue.
+    configuration.imports.jobsAtOnce = 0
     configure(&configuration)
     let pool = ConnectionPool(connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")))
     let ports = NIOLockedValueBox<(api: Int?, metrics: Int?)>((nil, nil))

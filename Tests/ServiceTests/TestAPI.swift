@@ -69,11 +69,12 @@ struct TestAPI {
     static func with<T>(
         tokenCacheTTL: Duration = .seconds(5), bodyLimit: Int = 256 * 1024, poolSize: Int = 8,
         acquireTimeout: Duration = .seconds(10), databaseURL: String? = nil, applicationName: String? = nil,
-        rateLimit: RateLimiter.Configuration = .off,
+        rateLimit: RateLimiter.Configuration = .off, configure: (inout ServiceConfiguration) -> Void = { _ in },
         _ body: (TestAPI) async throws -> T
     ) async throws -> T {
         if databaseURL == nil { try await TestEnvironment.migration.value }
         var configuration = ServiceConfiguration()
+        configure(&configuration)
         configuration.tokenCacheTTL = tokenCacheTTL
         configuration.bodyLimit = bodyLimit
         configuration.port = 0

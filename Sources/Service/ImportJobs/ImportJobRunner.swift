@@ -1,4 +1,4 @@
-import FoundationEssentials
+public import FoundationEssentials
 public import Logging
 public import PGStore
 public import ServiceLifecycle
@@ -69,9 +69,15 @@ public struct ImportJobRunner: Service {
         }
     }
 
-    private func claimNext() async -> ImportJobStore.Claim? {
+    /// Runs queued jobs (of `tenant` only, when given) one after another until none is left to
+    /// claim: tests, and a one-shot worker.
+    public func runQueued(tenant: UUID? = nil) async {
+        while let claim = await claimNext(tenant: tenant) { await run(claim, stopping: StopSignal()) }
+    }
+
+    private func claimNext(tenant: UUID? = nil) async -> ImportJobStore.Claim? {
         do {
-            return try await store.claim(owner: instance, lease: configuration.lease)
+            return try await store.claim(owner: instance, lease: configuration.lease, tenant: tenant)
         } catch {
             logger.warning("import queue unreachable", metadata: ["error": "\(error)"])
             return nil

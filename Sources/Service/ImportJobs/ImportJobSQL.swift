@@ -58,13 +58,15 @@ enum ImportJobSQL {
 /// `import_queue`: the one table an instance reads across tenants, naming job and tenant ids only.
 enum ImportQueueSQL {
     static let enqueue = PGStatement("INSERT INTO import_queue (job_id, tenant_id) VALUES ($1, $2)")
-    /// The oldest job nobody holds (never leased, or its lease ran out), held by `$1` for `$2` seconds.
+    /// The oldest job nobody holds (never leased, or its lease ran out), held by `$1` for `$2`
+    /// seconds; `$3`, when not null, takes only that workspace's (tests running side by side).
     static let claim = PGStatement(
         """
         UPDATE import_queue q SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
         WHERE q.job_id = (
             SELECT w.job_id FROM import_queue w
             WHERE w.finished_at IS NULL AND (w.lease_until IS NULL OR w.lease_until < now())
+              AND ($3::uuid IS NULL OR w.tenant_id = $3)
             ORDER BY w.enqueued_at LIMIT 1 FOR UPDATE SKIP LOCKED)
         RETURNING q.job_id, q.tenant_id
         """)

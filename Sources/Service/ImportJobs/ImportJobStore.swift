@@ -31,7 +31,8 @@ public struct ImportJobStore: Sendable {
         let id = ULID()
         return try await pool.withConnection(lease: PoolLease(owner: tenant, isBulk: true)) { connection in
             try await connection.withTransaction { connection in
-                _ = try await connection.pipeline([ContactStore.tenantScope(tenant), PGQuery(ImportJobSQL.insertJob, [tenant, id.uuid])])
+                try await connection.query(ContactStore.tenantScope(tenant))
+                try await connection.query(ImportJobSQL.insertJob, [tenant, id.uuid])
                 var chunk = ByteBuffer()
                 var total = 0
                 var chunks = 0
@@ -95,9 +96,11 @@ public struct ImportJobStore: Sendable {
 
     // MARK: Runs
 
-    /// Claims the oldest job nobody holds, for `owner`, leased for `lease`.
-    public func claim(owner: UUID, lease: Duration) async throws -> Claim? {
-        let rows = try await pool.withConnection { try await $0.query(ImportQueueSQL.claim, [owner, Int(lease.inSeconds.rounded(.up))]) }
+    /// Claims the oldest job nobody holds (of `tenant` only, when given), for `owner`, leased for `lease`.
+    public func claim(owner: UUID, lease: Duration, tenant: UUID? = nil) async throws -> Claim? {
+        let rows = try await pool.withConnection {
+            try await $0.query(ImportQueueSQL.claim, [owner, Int(lease.inSeconds.rounded(.up)), tenant])
+        }
         guard let row = rows.first else { return nil }
         return Claim(job: try row.decode(UUID.self, column: "job_id"), tenant: try row.decode(UUID.self, column: "tenant_id"), owner: owner)
     }
