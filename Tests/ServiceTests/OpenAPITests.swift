@@ -1,8 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
+import NIOCore
 import PGStore
-import Service
+@testable import Service
 import Testing
 
 @Suite("The OpenAPI document stays true")
@@ -74,8 +76,17 @@ struct OpenAPITests {
         let limit = parameters.first { $0["name"] as? String == "limit" }?["schema"] as? [String: Any]
         #expect(limit?["maximum"] as? Int == ContactFilter.maximumLimit)
         #expect(limit?["default"] as? Int == ContactFilter.defaultLimit)
+        let importParameters = Self.value(["paths", "/api/v1/imports", "get", "parameters"]) as? [[String: Any]] ?? []
+        let importLimit = importParameters.first { $0["name"] as? String == "limit" }?["schema"] as? [String: Any]
+        #expect(importLimit?["maximum"] as? Int == ContactFilter.maximumLimit)
+        // The report's cap, written out in the document as "100,000".
+        #expect(ImportJobRunner.reportedErrors == 100_000)
+        #expect((Self.value(["paths", "/api/v1/imports/{id}/errors", "get", "description"]) as? String)?.contains("100,000") == true)
         let defaults = ServiceConfiguration()
-        for (path, bytes) in [("/api/v1/actions/create-contact", defaults.bodyLimit), ("/api/v1/actions/create-contacts", defaults.batchBodyLimit)] {
+        for (path, bytes) in [
+            ("/api/v1/actions/create-contact", defaults.bodyLimit), ("/api/v1/actions/create-contacts", defaults.batchBodyLimit),
+            ("/api/v1/imports", defaults.imports.bodyLimit),
+        ] {
             #expect(Self.value(["paths", path, "post", "requestBody", "x-maximum-bytes"]) as? Int == bytes)
         }
     }
@@ -85,10 +96,12 @@ struct OpenAPITests {
         var configuration = ServiceConfiguration()
         configuration.bodyLimit = 1000
         configuration.batchBodyLimit = 50_000
+        configuration.imports.bodyLimit = 70_000
         configuration.rateLimit = .init(rate: 7, burst: 9)
         let served = Self.parse(OpenAPIDocument.served(by: configuration))
         #expect(Self.value(["paths", "/api/v1/actions/update-contact", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 1000)
         #expect(Self.value(["paths", "/api/v1/actions/create-contacts", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 50_000)
+        #expect(Self.value(["paths", "/api/v1/imports", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 70_000)
         #expect(Self.value(["info", "x-rate-limit", "requests-per-second"], in: served) as? Int == 7)
         #expect(Self.value(["info", "x-rate-limit", "burst"], in: served) as? Int == 9)
         configuration.rateLimit = .off
@@ -109,7 +122,7 @@ struct OpenAPITests {
 
     /// Each documented status, provoked on its route, with the headers the document promises.
     @Test func everyDocumentedStatusIsReachableWithItsHeaders() async throws {
-        let (token, _, _) = try await TestEnvironment.tenant()
+        let (token, tenant, _) = try await TestEnvironment.tenant()
         let noWorkspace = try await TestEnvironment.asOwner { admin, _ in try await admin.createAccount(name: "nows", withWorkspace: false) }.token
         let documented = Self.documented
         #expect(documented.count > 60)
@@ -119,31 +132,54 @@ struct OpenAPITests {
                 #expect(reply.headers[HTTPField.Name(header)!] != nil, "\(method) \(uri) → \(status) without \(header)")
             }
         }
-        try await TestAPI.with { api in
+        try await TestAPI.with(configure: { $0.imports.bodyLimit = 64 * 1024 }) { api in
             var phone = 4_155_550_000
             func newContact() async throws -> (phone: String, id: String) {
                 phone += 1
                 let reply = try await api.create(#"{"phone": "+1\#(phone)"}"#, token: token)
                 return ("+1\(phone)", reply.json["id"] as? String ?? "")
             }
+            // An import job, and one whose report retention has deleted (410).
+            func newJob() async throws -> String {
+                try await api.send(.post, "/api/v1/imports", token: token, body: "phone\nbad\n", contentType: "text/csv").json["id"] as? String ?? ""
+            }
+            let expired = try await newJob()
+            await ImportJobRunner(pool: api.pool, configuration: .init(), logger: Logger(label: "imports")).runQueued(tenant: tenant)
+            while try await ImportJobStore(pool: api.pool).purge(endedBefore: .zero) == 100 {}
             for (path, method, status) in documented where ![429, 501, 503].contains(status) {
+                let isImport = path.hasPrefix("/api/v1/imports")
                 let existing = try await newContact()
-                var uri = path.replacingOccurrences(of: "{id}", with: status == 404 ? ULID().description : existing.id)
+                let id = status == 404 ? ULID().description : status == 410 ? expired : isImport ? try await newJob() : existing.id
+                var uri = path.replacingOccurrences(of: "{id}", with: id)
                 var body: String? = method == "post" ? Self.validBody(path, phone: existing.phone) : nil
                 var bearer: String? = token
-                var contentType = "application/json"
+                var contentType = Self.contentType(path)
                 var httpMethod = HTTPRequest.Method(method.uppercased())!
+                var accept: String?
                 switch status {
                 case 400: if method == "post" { body = "[" } else { uri += "?cursor=garbage" }
                 case 401: bearer = nil
                 case 404: body = method == "post" ? #"{"phone": "+14155559999"}"# : nil
                 case 405: httpMethod = .put
-                case 413: body = String(repeating: " ", count: (path.hasSuffix("create-contacts") ? api.configuration.batchBodyLimit : api.configuration.bodyLimit) + 1)
+                case 406: accept = "application/xml"
+                case 413:
+                    let limit = isImport ? api.configuration.imports.bodyLimit
+                        : path.hasSuffix("create-contacts") ? api.configuration.batchBodyLimit : api.configuration.bodyLimit
+                    body = String(repeating: " ", count: limit + 1)
                 case 415: contentType = "text/plain"
-                case 422: if method == "post" { body = path.hasSuffix("create-contacts") ? #"{"contacts": []}"# : #"{"phone": 1}"# } else { bearer = noWorkspace }
+                case 422:
+                    if method == "post", !isImport {
+                        body = path.hasSuffix("create-contacts") ? #"{"contacts": []}"# : #"{"phone": 1}"#
+                    } else {
+                        bearer = noWorkspace
+                    }
                 default: break
                 }
-                let reply = try await api.send(httpMethod, uri, token: bearer, body: body, contentType: contentType)
+                var headers = HTTPFields()
+                if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+                if body != nil { headers[.contentType] = contentType }
+                if let accept { headers[.accept] = accept }
+                let reply = try await api.sendHeaders(headers, method: httpMethod, uri: uri, body: body.map { ByteBuffer(string: $0) })
                 check(reply, path, method, status, uri)
             }
         }
@@ -153,8 +189,9 @@ struct OpenAPITests {
                 let (limited, _, _) = try await TestEnvironment.tenant()
                 let uri = path.replacingOccurrences(of: "{id}", with: ULID().description)
                 let body = method == "post" ? Self.validBody(path, phone: "+14155550123") : nil
-                _ = try await api.send(HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body)
-                let reply = try await api.send(HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body)
+                _ = try await api.send(HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body, contentType: Self.contentType(path))
+                let reply = try await api.send(
+                    HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body, contentType: Self.contentType(path))
                 check(reply, path, method, status, uri)
             }
         }
@@ -177,13 +214,19 @@ struct OpenAPITests {
         for (path, method, status) in documented where status == 503 {
             let uri = path.replacingOccurrences(of: "{id}", with: ULID().description)
             let body = method == "post" ? Self.validBody(path, phone: "+14155550123") : nil
-            let reply = try await unreachable.send(HTTPRequest.Method(method.uppercased())!, uri, token: token, body: body)
+            let reply = try await unreachable.send(
+                HTTPRequest.Method(method.uppercased())!, uri, token: token, body: body, contentType: Self.contentType(path))
             check(reply, path, method, status, uri)
         }
         await nowhere.close()
     }
 
     static func validBody(_ path: String, phone: String) -> String {
-        path.hasSuffix("create-contacts") ? #"{"contacts": [{"phone": "\#(phone)"}]}"# : #"{"phone": "\#(phone)"}"#
+        if path == "/api/v1/imports" { return "phone\n\(phone)\n" }
+        return path.hasSuffix("create-contacts") ? #"{"contacts": [{"phone": "\#(phone)"}]}"# : #"{"phone": "\#(phone)"}"#
+    }
+
+    static func contentType(_ path: String) -> String {
+        path == "/api/v1/imports" ? "text/csv" : "application/json"
     }
 }

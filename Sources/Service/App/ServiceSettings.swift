@@ -63,7 +63,7 @@ extension ServiceSetting {
             write: { $0.pool = .init(maxConnections: $1, acquireTimeout: $0.pool.acquireTimeout) }),
         int("pool.share.per.workspace", "Connections one workspace may hold while others wait (default: half the pool).", 1...1000,
             read: { $0.pool.maxConnectionsPerOwner }, write: { $0.pool.maxConnectionsPerOwner = min($1, $0.pool.maxConnections) }),
-        int("pool.bulk.connections", "Connections create-contacts batches may hold at once (default: half the pool).", 1...1000,
+        int("pool.bulk.connections", "Connections bulk work (batches, import jobs and uploads, exports) may hold at once (default: half the pool).", 1...1000,
             read: { $0.pool.maxBulkConnections }, write: { $0.pool.maxBulkConnections = min($1, $0.pool.maxConnections) }),
         milliseconds("pool.acquire.timeout.ms", "How long a request waits for a free connection before a 503.", \.pool.acquireTimeout),
         milliseconds("statement.timeout.ms", "No statement runs longer (PostgreSQL's statement_timeout).", \.statementTimeout),

@@ -94,7 +94,8 @@ public struct ImportJobRunner: Service {
     }
 
     /// One run of one job, start to end; every outcome is written to the job or the queue.
-    func run(_ claim: ImportJobStore.Claim, stopping: StopSignal) async {
+    /// `afterBatch` runs after each batch is written (tests stop a run there).
+    func run(_ claim: ImportJobStore.Claim, stopping: StopSignal, afterBatch: @escaping @Sendable () -> Void = {}) async {
         var logger = logger
         logger[metadataKey: "contacts.tenant_id"] = "\(claim.tenant)"
         logger[metadataKey: "contacts.import_id"] = "\(ULID(uuid: claim.job))"
@@ -112,7 +113,7 @@ public struct ImportJobRunner: Service {
             logger.info("import started", metadata: ["contacts.attempt": "\(attempts)"])
             try await store.download(claim, chunks: chunks, to: file, lease: configuration.lease)
             let summary = try await withTaskExecutorPreference(BulkExecutor.shared) {
-                try await importUpload(file, claim: claim, stopping: stopping)
+                try await importUpload(file, claim: claim, stopping: stopping, afterBatch: afterBatch)
             }
             try await store.finish(claim, summary: summary, error: nil)
             logger.info("import succeeded", metadata: ["contacts.rows": "\(summary.rows)"])
@@ -130,7 +131,9 @@ public struct ImportJobRunner: Service {
         }
     }
 
-    private func importUpload(_ file: URL, claim: ImportJobStore.Claim, stopping: StopSignal) async throws -> CSVImporter.Summary {
+    private func importUpload(
+        _ file: URL, claim: ImportJobStore.Claim, stopping: StopSignal, afterBatch: @escaping @Sendable () -> Void
+    ) async throws -> CSVImporter.Summary {
         let report = ErrorReportBuffer(limit: Self.reportedErrors)
         let rowsRead = Atomic<Int>(0)
         let importer = CSVImporter(
@@ -143,6 +146,7 @@ public struct ImportJobRunner: Service {
                 try await store.report(report.take(), claim: claim)
                 try await store.progress(claim, rowsRead: rowsRead.load(ordering: .relaxed))
                 try await store.renew(claim, lease: lease)
+                afterBatch()
             },
             shouldStop: { stopping.isSet })
         try await store.report(report.take(), claim: claim)

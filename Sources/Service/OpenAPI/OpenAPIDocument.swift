@@ -33,6 +33,7 @@ public enum OpenAPIDocument {
             ("/api/v1/actions/update-contact", configuration.bodyLimit),
             ("/api/v1/actions/delete-contact", configuration.bodyLimit),
             ("/api/v1/actions/create-contacts", configuration.batchBodyLimit),
+            ("/api/v1/imports", configuration.imports.bodyLimit),
         ]
     }
 
