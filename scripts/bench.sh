@@ -117,9 +117,11 @@ pg_failed=$(echo "$pgbench" | awk -F': ' '/number of failed transactions/ {split
 batch_rate=$(python3 bench/batch.py "http://127.0.0.1:$port" "$token" "$batches" 1 3000000)
 batch_rate_parallel=$(python3 bench/batch.py "http://127.0.0.1:$port" "$token" "$batches" "$batch_clients" 3500000)
 
-# contacts import of a generated CSV.
+# contacts import of a generated CSV, into an empty workspace.
 python3 bench/make_csv.py "$csv_rows" > "$work/contacts.csv"
-import_line=$($bin import "$work/contacts.csv" --account "$account_id" | tail -n 1)
+new_account() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$($bin account create --name "$1")" "$2"; }
+import_line=$($bin import "$work/contacts.csv" --account "$(new_account cli-import account_id)" | tail -n 1)
+cli_rate=$(sed -E 's/.*\(([0-9]+) rows\/s\).*/\1/' <<<"$import_line")
 
 # Cost floors of one imported contact: validating its phone (libphonenumber), and PostgreSQL
 # inserting it and its two links with nothing else around (microseconds each).
@@ -141,6 +143,11 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$((port + 1))/healthz" >/dev/
 neighbours_unfair=$(python3 bench/neighbours.py "http://127.0.0.1:$((port + 1))" "$light_token" "$token" "$neighbour_seconds" "$neighbour_clients")
 kill $unfair
 
+# Bulk over HTTP: the same file as an import job into another empty workspace, its export, and a
+# light workspace's create-contact p99 while a second job imports the file again elsewhere.
+bulk=$(python3 bench/bulk.py "http://127.0.0.1:$port" "$(new_account http-import token)" "$(new_account http-import-2 token)" \
+  "$light_token" "$work/contacts.csv" "$csv_rows" "$cli_rate")
+
 python3 bench/report-durable.py "$service" "$single" "$resync" "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" \
   "$switches_before" "$switches_after" "$wal" "$resync_pg_before" "$resync_pg_after" "$resync_wal" \
   "$ref_tps" "${ref_transactions:-0}" "$ref_pg_before" "$ref_pg_after" "$ref_wal" "$ref_single" "$(getconf CLK_TCK)" "$c" "$pool" \
@@ -149,3 +156,4 @@ python3 bench/report-durable.py "$service" "$single" "$resync" "$ticks_before" "
 python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
   "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$healthz_us" "$readyz_us" "$c" "$seconds" "$pool" \
   "$neighbours_fair" "$neighbours_unfair" "$neighbour_clients"
+echo "$bulk"
