@@ -106,4 +106,37 @@ struct ExportTests {
             #expect(try await api.send(.get, "/api/v1/contacts/export").status == .unauthorized)
         }
     }
+
+    /// The database session dies while the client has not read everything: the transfer ends
+    /// without its last chunk, so no client can take the part for the whole.
+    @Test func anExportCutOffMidwayEndsWithoutItsFinalChunk() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        var csv = "phone,name\n"
+        for index in 0..<30_000 {
+            csv += "+1415\(555 + index / 10_000)\(String(format: "%04d", index % 10_000)),\(String(repeating: "x", count: 100))\n"
+        }
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("export-cut-\(UUID().uuidString).csv")
+        try Data(csv.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try await TestEnvironment.asOwner { _, connection in
+            try await CSVImporter(connection: connection, tenant: tenant).run(file: file) { _ in }
+        }
+        let name = "export-cut-\(UUID().uuidString.prefix(8))"
+        try await withLiveService(applicationName: name) { service in
+            let client = try RawClient(port: service.port)
+            defer { client.close() }
+            client.send("GET /api/v1/contacts/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n\r\n")
+            // The client reads nothing: the export waits on the socket, its transaction open.
+            try await Task.sleep(for: .milliseconds(500))
+            let admin = try await PGConnection.connect(TestServer.admin)
+            try await admin.query(unprepared: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [name])
+            await admin.close()
+            let (text, closed) = try await client.readUntilClosed(within: .seconds(20))
+            #expect(closed)
+            #expect(text.hasPrefix("HTTP/1.1 200"))
+            #expect(text.lowercased().contains("transfer-encoding: chunked"))
+            #expect(text.utf8.count > 100_000)
+            #expect(!text.hasSuffix("\r\n0\r\n\r\n"))
+        }
+    }
 }

@@ -95,6 +95,13 @@ struct ImportJobTests {
             #expect(next.json["next_cursor"] is NSNull)
             #expect(try await api.send(.get, "/api/v1/imports?limit=0", token: token).status == .unprocessableContent)
             #expect(try await api.send(.get, "/api/v1/imports?cursor=forged", token: token).status == .badRequest)
+
+            // The workspace's export, uploaded again, changes nothing.
+            let export = try await api.send(.get, "/api/v1/contacts/export", token: token, contentType: nil)
+            let roundTrip = try await Self.upload(api, export.text, token: token)
+            await Self.runner(api).runQueued(tenant: tenant)
+            let unchanged = try await api.send(.get, "/api/v1/imports/\(roundTrip.json["id"] as? String ?? "")", token: token)
+            #expect(Self.rows(unchanged) == ["read": 3, "created": 0, "updated": 0, "unchanged": 3, "superseded": 0, "invalid": 0])
         }
     }
 
@@ -153,6 +160,7 @@ struct ImportJobTests {
             await first.run(claim, stopping: stopping, afterBatch: { stopping.set() })
             let stopped = try #require(try await first.store.job(id: id, tenant: tenant))
             #expect(stopped.status == .queued)
+            #expect(stopped.rows.read > 0)  // progress was written while it ran
             let writtenBefore = try await Self.count(api, "contacts", tenant: tenant)
             #expect(writtenBefore > 0 && writtenBefore < phones)
 

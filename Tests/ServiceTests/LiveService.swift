@@ -110,7 +110,8 @@ struct LiveService {
 /// The real server (`buildApplication`) on ephemeral ports (the API's and the metrics listener's),
 /// for the duration of `body`.
 func withLiveService(
-    _ configure: (inout ServiceConfiguration) -> Void = { _ in }, _ body: (LiveService) async throws -> Void
+    applicationName: String? = nil, _ configure: (inout ServiceConfiguration) -> Void = { _ in },
+    _ body: (LiveService) async throws -> Void
 ) async throws {
     var configuration = ServiceConfiguration()
     configuration.port = 0
@@ -119,7 +120,9 @@ func withLiveService(
     // No import runner unless a test asks: it would take other tests' jobs from the shared queue.
     configuration.imports.jobsAtOnce = 0
     configure(&configuration)
-    let pool = ConnectionPool(connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")))
+    var connection = configuration.database(url: TestServer.value("TEST_DATABASE_URL"))
+    if let applicationName { connection = connection.with("application_name", applicationName) }
+    let pool = ConnectionPool(connection: connection)
     let ports = NIOLockedValueBox<(api: Int?, metrics: Int?)>((nil, nil))
     let app = buildApplication(
         pool: pool, configuration: configuration, logger: Logger(label: "live"),
