@@ -3,8 +3,14 @@
 -- jobs to run is the one table that is not scoped to a tenant: it names job and tenant ids only,
 -- so any instance can claim any job without seeing anybody's data.
 
+-- On Citus, every step of this migration over one connection per node (its grants and function
+-- changes reach the workers; a setting of no effect on plain PostgreSQL).
+SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+-- Its key to workspaces comes at the end: on Citus a table with a key to a reference table
+-- becomes a Citus table at once, before it is distributed.
 CREATE TABLE import_jobs (
-    tenant_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL,
     -- A ULID (time-ordered): the job list is newest first by id.
     id uuid NOT NULL,
     status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
@@ -86,7 +92,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON import_jobs, import_uploads, import_erro
 -- The HTTP import runs as the application role, through the same staging as the CLI: the role may
 -- COPY rows in (INSERT only: it can neither read nor remove anybody's staged rows), and the
 -- functions that read and remove a batch run as the owner, each limited to its (tenant, writer).
-GRANT INSERT ON import_staging TO contacts_app;
+-- (In a DO block, here and for the DROP below: Citus sends each of these to its workers as the
+-- text of the statement it runs, which outside a block is this whole file.)
+DO $$ BEGIN GRANT INSERT ON import_staging TO contacts_app; END $$;
 
 -- import_staged_contacts, as migration 009 wrote it but for two things:
 -- - it answers which phones it created and updated (not only how many), so an import can count
@@ -94,7 +102,7 @@ GRANT INSERT ON import_staging TO contacts_app;
 --   contact whose only change is its links counts as updated;
 -- - it is told which columns the file has (API.md): an absent column leaves that field of an
 --   existing contact alone (an empty cell, staged as NULL or no tags, clears it).
-DROP FUNCTION import_staged_contacts(uuid, uuid);
+DO $$ BEGIN DROP FUNCTION import_staged_contacts(uuid, uuid); END $$;
 CREATE FUNCTION import_staged_contacts(
     p_tenant uuid, p_writer uuid, p_has_name boolean, p_has_email boolean, p_has_tags boolean, p_has_metadata boolean)
 RETURNS TABLE (created_phones text[], updated_phones text[], phones bigint)
@@ -126,7 +134,8 @@ BEGIN
             updated_at = greatest(v_now, next_microsecond(c.updated_at))
         WHERE (p_has_name AND c.name IS DISTINCT FROM EXCLUDED.name)
            OR (p_has_email AND c.email IS DISTINCT FROM EXCLUDED.email)
-           OR (p_has_metadata AND c.metadata IS DISTINCT FROM EXCLUDED.metadata)
+           -- As text, as upsert_contacts compares (007): jsonb's = finds 1.0 and 1.00 equal.
+           OR (p_has_metadata AND c.metadata::text IS DISTINCT FROM EXCLUDED.metadata::text)
         RETURNING c.phone, (c.xmax = 0) AS inserted
     )
     SELECT coalesce(array_agg(written.phone) FILTER (WHERE written.inserted), '{}'),
@@ -206,6 +215,8 @@ GRANT EXECUTE ON FUNCTION import_staged_contacts(uuid, uuid, boolean, boolean, b
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        ALTER TABLE import_jobs ADD CONSTRAINT import_jobs_tenant_id_fkey
+            FOREIGN KEY (tenant_id) REFERENCES workspaces (id) ON DELETE CASCADE;
         RETURN;
     END IF;
     PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
@@ -214,7 +225,6 @@ BEGIN
     ALTER TABLE import_jobs NO FORCE ROW LEVEL SECURITY;
     ALTER TABLE import_uploads NO FORCE ROW LEVEL SECURITY;
     ALTER TABLE import_errors NO FORCE ROW LEVEL SECURITY;
-    ALTER TABLE import_jobs DROP CONSTRAINT import_jobs_tenant_id_fkey;
     ALTER TABLE import_uploads DROP CONSTRAINT import_uploads_tenant_id_job_id_fkey;
     ALTER TABLE import_errors DROP CONSTRAINT import_errors_tenant_id_job_id_fkey;
     PERFORM create_distributed_table('import_jobs', 'tenant_id', colocate_with := 'contacts');

@@ -34,7 +34,7 @@ struct CitusTests {
                 try row.decode(column: "method"), try row.decode(column: "colocationid"), try row.decode(column: "key")
             )
         }
-        let tenantTables = ["contacts", "tags", "contact_tags", "import_staging"]
+        let tenantTables = ["contacts", "tags", "contact_tags", "import_staging", "import_jobs", "import_uploads", "import_errors"]
         for name in tenantTables {
             #expect(byName[name]?.method == "h", "\(name) is hash-distributed")
             #expect(byName[name]?.key == "tenant_id")
@@ -51,7 +51,11 @@ struct CitusTests {
                 WHERE d.classid = 'pg_proc'::regclass AND d.distribution_argument_index IS NOT NULL
                 ORDER BY 1
                 """)
-        #expect(try functions.map { try $0.decode(String.self, column: "name") } == ["import_staged_contacts", "update_contact", "upsert_contact", "upsert_contacts"])
+        #expect(try functions.map { try $0.decode(String.self, column: "name") } == [
+            "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "update_contact", "upsert_contact", "upsert_contacts",
+        ])
+        // The queue is the coordinator's own table, not distributed.
+        #expect(byName["import_queue"] == nil)
         for row in functions {
             #expect(try row.decode(Int.self, column: "argument") == 0, "delegated by p_tenant")
             #expect(try row.decode(Bool.self, column: "colocated"))

@@ -57,12 +57,15 @@ struct ImportWriter: Sendable {
                 let binds: [any PGEncodable] = [
                     tenant, writer, columns.name != nil, columns.email != nil, columns.tags != nil, columns.metadata != nil,
                 ]
-                // A batch may outlast the service's statement_timeout (meant for requests).
-                let answer = try await connection.pipeline([
-                    PGQuery(.setLocal("statement_timeout", "300s")), PGQuery(ImportSQL.writeBatch, binds),
-                ])[1]
+                // A batch may outlast the service's statement_timeout (meant for requests): the
+                // session's is raised around the call, which stays a statement of its own (Citus
+                // delegates a call to the tenant's node only outside a transaction block).
+                try await connection.execute(script: "SET statement_timeout = '300s'")
+                let answer = try await connection.query(ImportSQL.writeBatch, binds)
+                try await connection.execute(script: "RESET statement_timeout")
                 return (try answer[0].decode([String].self, column: "created_phones"), try answer[0].decode([String].self, column: "updated_phones"))
             } catch {
+                _ = try? await connection.execute(script: "RESET statement_timeout")
                 _ = try? await connection.query(ImportSQL.discardBatch, [tenant, writer])
                 throw error
             }

@@ -34,11 +34,17 @@ enum ImportJobSQL {
     static let discardErrors = PGStatement("DELETE FROM import_errors WHERE tenant_id = $1 AND job_id = $2")
     static let chunk = PGStatement("SELECT data FROM import_uploads WHERE tenant_id = $1 AND job_id = $2 AND seq = $3")
     static let progress = PGStatement("UPDATE import_jobs SET rows_read = greatest(rows_read, $3) WHERE tenant_id = $1 AND id = $2")
+    /// Inside a CTE: on Citus a bare INSERT … SELECT from arrays goes through the coordinator as a
+    /// COPY, which row-level security refuses; as a data-modifying CTE it is one router statement.
     static let insertErrors = PGStatement(
         """
-        INSERT INTO import_errors (tenant_id, job_id, row_number, seq, field, reason)
-        SELECT $1, $2, e.row_number, e.seq, e.field, e.reason
-        FROM unnest($3::bigint[], $4::int[], $5::text[], $6::text[]) AS e(row_number, seq, field, reason)
+        WITH written AS (
+            INSERT INTO import_errors (tenant_id, job_id, row_number, seq, field, reason)
+            SELECT $1, $2, e.row_number, e.seq, e.field, e.reason
+            FROM unnest($3::bigint[], $4::int[], $5::text[], $6::text[]) AS e(row_number, seq, field, reason)
+            RETURNING 1
+        )
+        SELECT count(*) FROM written
         """)
     static let finish = PGStatement(
         """
