@@ -76,6 +76,7 @@ struct CitusTests {
         patch.name = .set("A")
         patch.metadata = .set(#"{"a": 1}"#)
         patch.addTags = ["vip"]
+        let job = ULID().uuid
         // Writes: one call each, on its own (as ContactStore.single sends it: Citus delegates a
         // call only outside an explicit transaction).
         let calls: [(String, PGQuery)] = [
@@ -90,6 +91,18 @@ struct CitusTests {
             ("list-contacts, every filter", ContactStore.listQuery(filtered, tenant: tenant)),
             ("delete-contact", ContactStore.deleteQuery(phone: "+14155550123", id: ULID(), tenant: tenant)),
             ("tags", PGQuery(ContactStore.tagCounts, [tenant])),
+            ("import upload: the job", PGQuery(ImportJobSQL.insertJob, [tenant, job])),
+            ("import upload: a chunk", PGQuery(ImportJobSQL.insertChunk, [tenant, job, 0, "\\x41"])),
+            ("import upload: sealed", PGQuery(ImportJobSQL.sealUpload, [tenant, job, 1, 1])),
+            ("get-import", PGQuery(ImportJobSQL.byID, [tenant, job])),
+            ("list-imports", PGQuery(ImportJobSQL.firstPage, [tenant, 51])),
+            ("list-imports, next page", PGQuery(ImportJobSQL.pageBefore, [tenant, job, 51])),
+            ("import errors, a page", PGQuery(ImportJobSQL.errorsPage, [tenant, job, 0, -1, 5_000])),
+            ("import run: start", PGQuery(ImportJobSQL.start, [tenant, job])),
+            ("import run: a chunk", PGQuery(ImportJobSQL.chunk, [tenant, job, 0])),
+            ("import run: progress", PGQuery(ImportJobSQL.progress, [tenant, job, 10])),
+            ("import run: errors", PGQuery(ImportJobSQL.insertErrors, [tenant, job, ["2"], ["0"], ["phone"], ["bad"]])),
+            ("export, a page", ContactStore.listQuery({ var f = ContactFilter(); f.limit = ContactStore.exportChunk; return f }(), tenant: tenant)),
         ]
         let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
