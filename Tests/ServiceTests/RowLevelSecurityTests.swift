@@ -74,6 +74,7 @@ struct RowLevelSecurityTests {
             for sql in [
                 "SELECT * FROM contacts", "SELECT * FROM tags", "SELECT * FROM contact_tags",
                 "UPDATE contacts SET name = 'x'", "DELETE FROM contacts",
+                "SELECT * FROM import_jobs", "SELECT * FROM import_uploads", "SELECT * FROM import_errors",
             ] {
                 // On a session that had a tenant in an earlier transaction, and on a fresh one.
                 await #expect(throws: PGError.self, "\(sql)") {
@@ -102,5 +103,9 @@ struct RowLevelSecurityTests {
         // Nor can it read accounts or write tokens.
         await #expect(throws: PGError.self) { try await connection.query(unprepared: "SELECT * FROM accounts") }
         await #expect(throws: PGError.self) { try await connection.query(unprepared: "DELETE FROM api_tokens") }
+        // The import staging takes its rows (COPY) but shows and gives up none of them: only the
+        // owner's functions read and remove a batch, each for its own (tenant, writer).
+        await #expect(throws: PGError.self) { try await connection.query(unprepared: "SELECT * FROM import_staging") }
+        await #expect(throws: PGError.self) { try await connection.query(unprepared: "DELETE FROM import_staging") }
     }
 }

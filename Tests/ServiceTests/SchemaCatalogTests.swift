@@ -4,7 +4,7 @@ import Testing
 
 @Suite("The schema stays distributable by tenant")
 struct SchemaCatalogTests {
-    static let tenantTables = ["contacts", "tags", "contact_tags"]
+    static let tenantTables = ["contacts", "tags", "contact_tags", "import_jobs", "import_uploads", "import_errors"]
 
     @Test func everyKeyOfATenantTableStartsWithTenantID() async throws {
         try await TestEnvironment.migration.value

@@ -5,31 +5,11 @@ import PGStore
 public struct ImportJob: Sendable, Equatable {
     public enum Status: String, Sendable { case queued, running, succeeded, failed }
 
-    /// The row counts. `read` moves while the job runs; the others are set when it ends, and then
-    /// `read` is their sum.
-    public struct Rows: Sendable, Equatable {
-        public var read = 0
-        public var created = 0
-        public var updated = 0
-        public var unchanged = 0
-        public var superseded = 0
-        public var invalid = 0
-
-        init(_ summary: CSVImporter.Summary) {
-            read = summary.rows
-            created = summary.created
-            updated = summary.updated
-            unchanged = summary.unchanged
-            superseded = summary.superseded
-            invalid = summary.invalid
-        }
-
-        init() {}
-    }
-
     public var id: ULID
     public var status: Status
-    public var rows: Rows
+    /// The row counts (API.md's `read` is `rows.rows`). `read` moves while the job runs; the
+    /// others are set when it ends, and then `read` is their sum.
+    public var rows: CSVImporter.Summary
     public var createdAt: Date
     public var finishedAt: Date?
     public var error: String?
@@ -42,7 +22,7 @@ public struct ImportJob: Sendable, Equatable {
         writer.key("rows")
         writer.beginObject()
         for (name, value) in [
-            ("read", rows.read), ("created", rows.created), ("updated", rows.updated), ("unchanged", rows.unchanged),
+            ("read", rows.rows), ("created", rows.created), ("updated", rows.updated), ("unchanged", rows.unchanged),
             ("superseded", rows.superseded), ("invalid", rows.invalid),
         ] {
             writer.key(name)
@@ -68,8 +48,8 @@ public struct ImportJob: Sendable, Equatable {
             throw PGError(kind: .unexpectedResponse, message: "an import job's status is not one of the API's")
         }
         self.status = known
-        rows = Rows()
-        rows.read = try row.decode(Int.self, column: "rows_read")
+        rows = CSVImporter.Summary()
+        rows.rows = try row.decode(Int.self, column: "rows_read")
         rows.created = try row.decode(Int.self, column: "rows_created")
         rows.updated = try row.decode(Int.self, column: "rows_updated")
         rows.unchanged = try row.decode(Int.self, column: "rows_unchanged")

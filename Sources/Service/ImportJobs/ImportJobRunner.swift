@@ -103,7 +103,8 @@ public struct ImportJobRunner: Service {
         defer { unlink(file.path) }
         do {
             guard let (chunks, attempts) = try await store.start(claim) else {
-                _ = try? await store.finish(claim, summary: nil, error: nil)
+                // It ended already (its queue entry was not marked): only the entry is left to mark.
+                try await store.retire(claim)
                 return
             }
             guard attempts <= configuration.maximumAttempts else {
@@ -111,9 +112,9 @@ public struct ImportJobRunner: Service {
                 return
             }
             logger.info("import started", metadata: ["contacts.attempt": "\(attempts)"])
-            try await store.download(claim, chunks: chunks, to: file, lease: configuration.lease)
             let summary = try await withTaskExecutorPreference(BulkExecutor.shared) {
-                try await importUpload(file, claim: claim, stopping: stopping, afterBatch: afterBatch)
+                try await store.download(claim, chunks: chunks, to: file, lease: configuration.lease)
+                return try await importUpload(file, claim: claim, stopping: stopping, afterBatch: afterBatch)
             }
             try await store.finish(claim, summary: summary, error: nil)
             logger.info("import succeeded", metadata: ["contacts.rows": "\(summary.rows)"])

@@ -193,6 +193,11 @@ public struct ImportJobStore: Sendable {
             update = PGQuery(ImportJobSQL.fail, [claim.tenant, claim.job, error ?? "the import failed"])
         }
         try await inTenant(claim.tenant, update)
+        try await retire(claim)
+    }
+
+    /// Marks the queue entry of a job that has ended already.
+    func retire(_ claim: Claim) async throws {
         _ = try await pool.withConnection { try await $0.query(ImportQueueSQL.finish, [claim.job, claim.owner]) }
     }
 
