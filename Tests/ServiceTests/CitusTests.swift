@@ -102,7 +102,7 @@ struct CitusTests {
             ("import run: a chunk", PGQuery(ImportJobSQL.chunk, [tenant, job, 0])),
             ("import run: progress", PGQuery(ImportJobSQL.progress, [tenant, job, 10])),
             ("import run: errors", PGQuery(ImportJobSQL.insertErrors, [tenant, job, ["2"], ["0"], ["phone"], ["bad"]])),
-            ("export, a page", ContactStore.listQuery({ var f = ContactFilter(); f.limit = ContactStore.exportChunk; return f }(), tenant: tenant)),
+            ("export, a page", ContactStore.exportQuery(after: ULID(), tenant: tenant)),
         ]
         let connection = try await PGConnection.connect(TestServer.app)
         defer { Task { await connection.close() } }
