@@ -1,8 +1,11 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Logging
 import NIOCore
 import PGStore
+import ServiceLifecycle
 @testable import Service
 import TestSupport
 import Testing
@@ -335,6 +338,43 @@ struct ImportJobTests {
             // Only the steady upload left a job: the cut one's transaction was rolled back.
             let stored = try await Self.stored(api, tenant: tenant)
             #expect(stored.jobs == 1 && stored.uploads == 1)
+        }
+    }
+
+    /// The runner as `contacts serve` runs it (a lifecycle service): an upload wakes it at once,
+    /// long before its next scan, and graceful shutdown ends it.
+    @Test func anUploadWakesTheRunningServiceWhichStopsAtShutdown() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            var configuration = ImportJobConfiguration()
+            configuration.scanInterval = .seconds(600)
+            var runner = ImportJobRunner(pool: api.pool, configuration: configuration, logger: Logger(label: "imports"))
+            runner.onlyTenant = tenant
+            let group = ServiceGroup(configuration: .init(services: [runner], logger: Logger(label: "imports")))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let router = buildRouter(pool: api.pool, configuration: api.configuration, importJobQueued: runner.jobQueued)
+                let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+                let id = try await app.test(.router) { client in
+                    try await client.execute(
+                        uri: "/api/v1/imports", method: .post,
+                        headers: [.authorization: "Bearer \(token)", .contentType: "text/csv"],
+                        body: ByteBuffer(string: "phone\n+14155550171\n")
+                    ) { response in
+                        (try? JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])?["id"] as? String
+                    }
+                }
+                let job = try #require(id.flatMap(ULID.init(string:)))
+                var status: ImportJob.Status?
+                let deadline = ContinuousClock.now + .seconds(20)
+                while status != .succeeded, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                    status = try await ImportJobStore(pool: api.pool).job(id: job, tenant: tenant)?.status
+                }
+                #expect(status == .succeeded)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
         }
     }
 }

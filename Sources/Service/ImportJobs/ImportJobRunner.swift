@@ -22,6 +22,8 @@ public struct ImportJobRunner: Service {
     let logger: Logger
     /// This instance's name in the queue's leases.
     let instance = UUID()
+    /// Claims only this workspace's jobs when set: tests that share one queue.
+    var onlyTenant: UUID?
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -77,7 +79,7 @@ public struct ImportJobRunner: Service {
 
     private func claimNext(tenant: UUID? = nil) async -> ImportJobStore.Claim? {
         do {
-            return try await store.claim(owner: instance, lease: configuration.lease, tenant: tenant)
+            return try await store.claim(owner: instance, lease: configuration.lease, tenant: tenant ?? onlyTenant)
         } catch {
             logger.warning("import queue unreachable", metadata: ["error": "\(error)"])
             return nil
