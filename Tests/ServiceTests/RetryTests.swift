@@ -22,7 +22,9 @@ struct RetryTests {
                 GRANT SELECT ON test_fault_limit TO contacts_app;
                 TRUNCATE test_fault_limit;
                 INSERT INTO test_fault_limit VALUES (\(failures));
-                CREATE OR REPLACE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+                -- As its owner: whoever inserts meanwhile (the import functions run as the schema
+                -- owner, and other suites run beside this one) reads the sequence and the limit.
+                CREATE OR REPLACE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
                 BEGIN
                     IF NEW.phone = '\(Self.phone)' AND nextval('test_fault_seq') <= (SELECT failures FROM test_fault_limit) THEN
                         RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001';
