@@ -43,7 +43,9 @@ TEST_TRAITS = --traits OTLPTracing
 BULK_SUITES = ImportJobTests|ExportTests
 
 test: test-deps compose-check
-	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip 'CitusTests|$(BULK_SUITES)'
+	@echo "building the tests (a first build takes some minutes)"
+	$(SWIFT) build $(TEST_TRAITS) --build-tests --quiet
+	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --skip 'CitusTests|$(BULK_SUITES)'
 	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --filter '$(BULK_SUITES)'
 	scripts/with-test-postgres.sh scripts/schemathesis.sh
 	scripts/with-citus.sh bash -c "$(SWIFT) test $(TEST_TRAITS) --skip-build --filter '$(CITUS_SUITES)' --skip '$(CITUS_SKIP)' \
