@@ -22,8 +22,10 @@ CREATE TABLE import_jobs (
     rows_unchanged bigint NOT NULL DEFAULT 0,
     rows_superseded bigint NOT NULL DEFAULT 0,
     rows_invalid bigint NOT NULL DEFAULT 0,
-    -- Runs started: above 1 after a restart (the job ran again from its first row).
+    -- Runs started: above 1 after a restart (the job ran again from its first row); of them, the
+    -- runs that stopped at a graceful shutdown (they do not count towards giving up on a job).
     attempts int NOT NULL DEFAULT 0,
+    stopped_runs int NOT NULL DEFAULT 0,
     error text,
     created_at timestamptz NOT NULL DEFAULT now(),
     started_at timestamptz,

@@ -377,4 +377,39 @@ struct ImportJobTests {
             }
         }
     }
+
+    /// A file past the row cap fails before any row is written; a run stopped at shutdown is not
+    /// held against its job (one allowed attempt still leaves room to finish).
+    @Test func aFilePastTheRowCapFailsAndAStoppedRunIsNotAFailure() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            var configuration = ImportJobConfiguration()
+            configuration.maximumRows = 3
+            configuration.maximumAttempts = 1
+            configuration.batchSize = 1
+            let runner = ImportJobRunner(pool: api.pool, configuration: configuration, logger: Logger(label: "imports"))
+            let tooLong = try await Self.upload(api, "phone\n+14155550181\n+14155550182\n+14155550183\n+14155550184\n", token: token)
+            await runner.runQueued(tenant: tenant)
+            let refused = try await api.send(.get, "/api/v1/imports/\(tooLong.json["id"] as? String ?? "")", token: token)
+            #expect(refused.json["status"] as? String == "failed")
+            #expect(refused.json["error"] as? String == "the file has more than 3 rows (one job takes at most that many)")
+            #expect(try await Self.count(api, "contacts", tenant: tenant) == 0)
+
+            // Two chunks of records, so the run stops after the first batch.
+            var csv = "phone\n"
+            for index in 0..<(CSVImporter.chunkSize + 100) { csv += "+1415556\(String(format: "%04d", index))\n" }
+            let fits = try await Self.upload(api, csv, token: token)
+            let id = try #require((fits.json["id"] as? String).flatMap(ULID.init(string:)))
+            configuration.maximumRows = 10_000
+            let once = ImportJobRunner(pool: api.pool, configuration: configuration, logger: Logger(label: "imports"))
+            let claim = try #require(try await once.store.claim(owner: once.instance, lease: .seconds(30), tenant: tenant))
+            let stopping = StopSignal()
+            await once.run(claim, stopping: stopping, afterBatch: { stopping.set() })
+            #expect(try await once.store.job(id: id, tenant: tenant)?.status == .queued)
+            await once.runQueued(tenant: tenant)
+            let done = try #require(try await once.store.job(id: id, tenant: tenant))
+            #expect(done.status == .succeeded)
+            #expect(done.rows.rows == CSVImporter.chunkSize + 100)
+        }
+    }
 }

@@ -94,6 +94,8 @@ extension ServiceSetting {
         int("import.jobs.at.once", "Import jobs one instance runs at once (0: this instance runs none).", \.imports.jobsAtOnce, 0...64),
         int("import.writers", "Database sessions one import job writes with (each a bulk connection per batch).", \.imports.writers, 1...16),
         int("import.batch.rows", "Rows per import batch and writer.", \.imports.batchSize, 1...1_000_000),
+        int("import.max.rows", "Rows one import job takes (a failed job above, before any row is written).", \.imports.maximumRows,
+            1...1_000_000_000),
         seconds("import.lease.seconds", "A running job's lease: a job whose instance died runs again after it.", \.imports.lease),
         seconds("import.scan.seconds", "How often an instance looks for jobs queued elsewhere and for expired uploads.", \.imports.scanInterval),
         string("import.scratch.dir", "Where a running job keeps its upload while it reads it.", \.imports.scratchDirectory),

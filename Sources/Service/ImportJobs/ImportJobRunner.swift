@@ -110,27 +110,30 @@ public struct ImportJobRunner: Service {
                 return
             }
             guard attempts <= configuration.maximumAttempts else {
-                try await store.finish(claim, summary: nil, error: "the import stopped on a database error \(configuration.maximumAttempts) times")
+                try await store.finish(claim, summary: nil, error: "the import failed \(configuration.maximumAttempts) times (database errors or crashes)")
                 return
             }
             logger.info("import started", metadata: ["contacts.attempt": "\(attempts)"])
             let summary = try await withTaskExecutorPreference(BulkExecutor.shared) {
-                try await store.download(claim, chunks: chunks, to: file, lease: configuration.lease)
+                try await store.download(claim, chunks: chunks, to: file, lease: configuration.lease, maximumRows: configuration.maximumRows)
                 return try await importUpload(file, claim: claim, stopping: stopping, afterBatch: afterBatch)
             }
             try await store.finish(claim, summary: summary, error: nil)
             logger.info("import succeeded", metadata: ["contacts.rows": "\(summary.rows)"])
         } catch CSVImporter.ImportError.stopped {
             logger.info("import stopped at shutdown; queued again")
-            try? await store.release(claim)
+            try? await store.release(claim, stopped: true)
         } catch let error as CSVImporter.ImportError {
             logger.info("import failed", metadata: ["error": "\(error)"])
             try? await store.finish(claim, summary: nil, error: error.description)
+        } catch ImportJobError.tooManyRows(let limit) {
+            logger.info("import refused: too many rows")
+            try? await store.finish(claim, summary: nil, error: "the file has more than \(limit) rows (one job takes at most that many)")
         } catch ImportJobError.leaseLost {
             logger.warning("import lease lost: another instance runs the job now")
         } catch {
             logger.error("import interrupted; queued again", metadata: ["error": "\(error)"])
-            try? await store.release(claim)
+            try? await store.release(claim, stopped: false)
         }
     }
 

@@ -29,7 +29,7 @@ enum ImportJobSQL {
         UPDATE import_jobs SET status = 'running', attempts = attempts + 1, started_at = now(), error = NULL,
             rows_read = 0, rows_created = 0, rows_updated = 0, rows_unchanged = 0, rows_superseded = 0, rows_invalid = 0
         WHERE tenant_id = $1 AND id = $2 AND finished_at IS NULL
-        RETURNING upload_chunks, attempts
+        RETURNING upload_chunks, attempts - stopped_runs AS failed_or_current
         """)
     static let discardErrors = PGStatement("DELETE FROM import_errors WHERE tenant_id = $1 AND job_id = $2")
     static let chunk = PGStatement("SELECT data FROM import_uploads WHERE tenant_id = $1 AND job_id = $2 AND seq = $3")
@@ -54,8 +54,13 @@ enum ImportJobSQL {
         """)
     static let fail = PGStatement(
         "UPDATE import_jobs SET status = 'failed', error = $3, finished_at = now() WHERE tenant_id = $1 AND id = $2")
-    /// Back in the queue (a run stopped at shutdown, or one that failed on the database).
-    static let requeue = PGStatement("UPDATE import_jobs SET status = 'queued' WHERE tenant_id = $1 AND id = $2 AND finished_at IS NULL")
+    /// Back in the queue: a run that failed on the database (`$3` false), or one stopped at a
+    /// graceful shutdown (`$3` true), which is not held against the job.
+    static let requeue = PGStatement(
+        """
+        UPDATE import_jobs SET status = 'queued', stopped_runs = stopped_runs + CASE WHEN $3 THEN 1 ELSE 0 END
+        WHERE tenant_id = $1 AND id = $2 AND finished_at IS NULL
+        """)
     static let purgeUpload = PGStatement("DELETE FROM import_uploads WHERE tenant_id = $1 AND job_id = $2")
     static let purgeErrors = PGStatement("DELETE FROM import_errors WHERE tenant_id = $1 AND job_id = $2")
     static let markPurged = PGStatement("UPDATE import_jobs SET purged_at = now() WHERE tenant_id = $1 AND id = $2")

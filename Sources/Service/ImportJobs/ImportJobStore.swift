@@ -113,8 +113,8 @@ public struct ImportJobStore: Sendable {
         guard rows.affectedRowCount == 1 else { throw ImportJobError.leaseLost }
     }
 
-    /// Marks the job running for a new attempt; its chunk count and how many attempts there were
-    /// (this one included), or `nil` when it has ended already.
+    /// Marks the job running for a new attempt; its chunk count and how many runs there were that
+    /// did not stop at a shutdown (this one included), or `nil` when it has ended already.
     func start(_ claim: Claim) async throws -> (chunks: Int, attempts: Int)? {
         let rows = try await pool.withConnection(lease: PoolLease(owner: claim.tenant)) { connection in
             try await connection.pipeline([
@@ -124,20 +124,25 @@ public struct ImportJobStore: Sendable {
             ])[1]
         }
         guard let row = rows.first else { return nil }
-        return (try row.decode(Int.self, column: "upload_chunks"), try row.decode(Int.self, column: "attempts"))
+        return (try row.decode(Int.self, column: "upload_chunks"), try row.decode(Int.self, column: "failed_or_current"))
     }
 
-    /// Writes the upload to `file`, chunk by chunk (one in memory at a time), renewing the lease.
-    func download(_ claim: Claim, chunks: Int, to file: URL, lease: Duration) async throws {
+    /// Writes the upload to `file`, chunk by chunk (one in memory at a time), renewing the lease;
+    /// throws ``ImportJobError/tooManyRows(limit:)`` once the file has more than `maximumRows`
+    /// lines after its header.
+    func download(_ claim: Claim, chunks: Int, to file: URL, lease: Duration, maximumRows: Int) async throws {
         let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ImportJobError.scratch(path: file.path, errno: errno) }
         defer { close(descriptor) }
+        var lines = 0
         for seq in 0..<chunks {
             let rows = try await inTenant(claim.tenant, PGQuery(ImportJobSQL.chunk, [claim.tenant, claim.job, seq]), bulk: true)
             guard let row = rows.first else { throw PGError(kind: .unexpectedResponse, message: "an upload chunk is missing") }
             let bytes = try Self.bytea(try row.decode(String.self, column: "data"))
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             guard written == bytes.count else { throw ImportJobError.scratch(path: file.path, errno: errno) }
+            lines += bytes.count { $0 == UInt8(ascii: "\n") }
+            guard lines <= maximumRows + 1 else { throw ImportJobError.tooManyRows(limit: maximumRows) }
             try await renew(claim, lease: lease)
         }
     }
@@ -201,9 +206,10 @@ public struct ImportJobStore: Sendable {
         _ = try await pool.withConnection { try await $0.query(ImportQueueSQL.finish, [claim.job, claim.owner]) }
     }
 
-    /// Gives the job back to the queue, to run again from its first row.
-    func release(_ claim: Claim) async throws {
-        try await inTenant(claim.tenant, PGQuery(ImportJobSQL.requeue, [claim.tenant, claim.job]))
+    /// Gives the job back to the queue, to run again from its first row; `stopped`: the run ended
+    /// at a graceful shutdown, so it does not count towards giving up on the job.
+    func release(_ claim: Claim, stopped: Bool) async throws {
+        try await inTenant(claim.tenant, PGQuery(ImportJobSQL.requeue, [claim.tenant, claim.job, stopped]))
         _ = try await pool.withConnection { try await $0.query(ImportQueueSQL.release, [claim.job, claim.owner]) }
     }
 
@@ -243,4 +249,6 @@ public enum ImportJobError: Error, Sendable, Equatable {
     case leaseLost
     /// The scratch file for the upload could not be written.
     case scratch(path: String, errno: Int32)
+    /// The file has more lines than a job takes.
+    case tooManyRows(limit: Int)
 }
