@@ -86,6 +86,15 @@ public final class ConnectionPool: Sendable {
         return result
     }
 
+    /// Leases a connection beyond one closure's scope: for work that starts in a request handler
+    /// (so that no free connection is a 503 before any byte of the response) and goes on in the
+    /// response body it returns. End it with ``ConnectionLease/release()``; a lease dropped
+    /// without it (the body never ran: the client left first) closes its connection and frees
+    /// its slot.
+    public func lease(_ lease: PoolLease) async throws -> ConnectionLease {
+        ConnectionLease(connection: try await acquire(lease), lease: lease, pool: self)
+    }
+
     /// Leases a connection and runs `body` inside `BEGIN` … `COMMIT` (`ROLLBACK` when it throws).
     ///
     /// Each statement is its own round trip; for a hot write, prefer ``PGConnection/pipeline(_:)``.
@@ -231,7 +240,20 @@ public final class ConnectionPool: Sendable {
         return true
     }
 
-    private func release(_ connection: PGConnection, _ lease: PoolLease) async {
+    /// A lease dropped without being released: the connection is closed on the pool's threads
+    /// without waiting (no task, no rollback), and its slot goes to the next waiter.
+    fileprivate func abandon(_ connection: PGConnection, _ lease: PoolLease) {
+        connection.closeDetached()
+        let action = state.withLock { $0.release(connection, reusable: false, now: .now, lease: lease) }
+        switch action {
+        case .openFor(let waiter): waiter.resume(returning: .openSlot)
+        case .failWaiters(let waiters, let error): for waiter in waiters { waiter.resume(throwing: error) }
+        case .handOver, .close, .none: break  // a connection not reusable is never handed over
+        }
+        if state.withLock({ $0.isDrained }) { drained.yield() }
+    }
+
+    fileprivate func release(_ connection: PGConnection, _ lease: PoolLease) async {
         var reusable = !connection.isBroken
         if reusable, connection.transactionStatus != .idle {
             logger.debug("rolling back a connection returned mid-transaction")
@@ -262,5 +284,30 @@ public final class ConnectionPool: Sendable {
             await connection.close()
         }
         if state.withLock({ $0.isDrained }) { drained.yield() }
+    }
+}
+
+/// A connection leased by ``ConnectionPool/lease(_:)``: held until ``release()``, or until the
+/// lease is dropped.
+public final class ConnectionLease: Sendable {
+    public let connection: PGConnection
+    let lease: PoolLease
+    private let pool: ConnectionPool
+    private let released = Atomic(false)
+
+    fileprivate init(connection: PGConnection, lease: PoolLease, pool: ConnectionPool) {
+        self.connection = connection
+        self.lease = lease
+        self.pool = pool
+    }
+
+    /// Gives the connection back (rolled back first if a transaction is open); once.
+    public func release() async {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await pool.release(connection, lease)
+    }
+
+    deinit {
+        if !released.load(ordering: .acquiring) { pool.abandon(connection, lease) }
     }
 }

@@ -113,6 +113,28 @@ public final class PGConnection: Sendable {
         if ownsThreadPool { try? await threadPool.shutdownGracefully() }
     }
 
+    /// Closes the session on its thread without waiting for it: for a lease dropped where nothing
+    /// can await (a `deinit`).
+    func closeDetached() {
+        threadPool.submit { [raw, lock] state in
+            guard case .active = state else { return }
+            lock.withLock { raw.markClosed() }
+        }
+    }
+
+    /// Returns once the server sends something on this session while it runs no statement, which
+    /// only a session being ended does (`pg_terminate_backend`, idle-session timeouts, a shutdown):
+    /// the session is then marked broken and ``PGError/Kind/connectionLost`` thrown. A caller
+    /// that holds a connection idle while it waits on something else races this against that
+    /// wait, and gives a lost connection back at once. Cancelling it ends the wait.
+    public func waitUntilLost() async throws {
+        while true {
+            try await SocketReactor.shared.wait(for: raw.socket, .readable)
+            let usable = try await run { $0.isUsableWithoutRoundTrip() }
+            if !usable { throw PGError(kind: .connectionLost, message: "the server ended the session") }
+        }
+    }
+
     /// Whether the session broke; such a connection is discarded by its pool.
     var isBroken: Bool { lock.withLock { raw.isBroken } }
 

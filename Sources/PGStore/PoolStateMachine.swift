@@ -10,10 +10,16 @@ public struct PoolLease: Sendable, Hashable {
     /// Bulk work waits behind interactive requests and is capped at
     /// ``ConnectionPoolConfiguration/maxBulkConnections``.
     public var isBulk: Bool
+    /// Bulk work that holds its connection for a long while whoever waits (an export streaming to
+    /// its client, an upload being stored): an owner holds at most all but one of the bulk
+    /// connections this way, so one workspace never holds every bulk connection while another
+    /// waits for one (handing over at release cannot help against a lease that is not released).
+    public var isHeldLong: Bool
 
-    public init(owner: UUID? = nil, isBulk: Bool = false) {
+    public init(owner: UUID? = nil, isBulk: Bool = false, isHeldLong: Bool = false) {
         self.owner = owner
-        self.isBulk = isBulk
+        self.isBulk = isBulk || isHeldLong
+        self.isHeldLong = isHeldLong
     }
 }
 
@@ -68,6 +74,9 @@ struct PoolStateMachine<Connection, Waiter> {
     private(set) var waiters: Deque<Waiting> = []
     private(set) var leasesByOwner: [UUID: Int] = [:]
     private(set) var bulkLeased = 0
+    /// Bulk leases per owner, and long-held ones per owner (``PoolLease/isHeldLong``).
+    private(set) var bulkByOwner: [UUID: Int] = [:]
+    private(set) var heldLongByOwner: [UUID: Int] = [:]
     private(set) var closed = false
     private var failures = 0
     private var retryAt: ContinuousClock.Instant?
@@ -83,13 +92,24 @@ struct PoolStateMachine<Connection, Waiter> {
 
     var total: Int { idle.count + leased + opening }
 
+    /// Long-held bulk leases one owner may have at once: all bulk connections but one.
+    var heldLongShare: Int { max(1, bulkLimit - 1) }
+
+    /// Whether `lease` may take a slot now as far as the bulk caps go.
+    private func bulkAllows(_ lease: PoolLease) -> Bool {
+        guard lease.isBulk else { return true }
+        if bulkLeased >= bulkLimit { return false }
+        if lease.isHeldLong, let owner = lease.owner, heldLongByOwner[owner, default: 0] >= heldLongShare { return false }
+        return true
+    }
+
     /// Takes an idle connection, reserves a slot to open one, or queues `waiter` when given.
     mutating func acquire(
         now: ContinuousClock.Instant, waiter: (id: Int, waiter: Waiter, deadline: ContinuousClock.Instant)? = nil,
         lease: PoolLease = PoolLease()
     ) -> Acquire {
         if closed { return .failClosed }
-        let bulkFull = lease.isBulk && bulkLeased >= bulkLimit
+        let bulkFull = !bulkAllows(lease)
         if !bulkFull, let entry = idle.popLast() {
             leased += 1
             reserve(lease)
@@ -160,18 +180,22 @@ struct PoolStateMachine<Connection, Waiter> {
     }
 
     /// Who gets a freed connection: interactive waiters before bulk ones (bulk only below its
-    /// cap); within each, the first whose owner holds less than its share, else the first.
+    /// caps). Interactive: the first whose owner holds less than its share, else the first. Bulk:
+    /// the first of the owner holding the fewest bulk connections, so that a workspace waiting
+    /// for its first one goes before another workspace's next batch.
     private func nextWaiter() -> Int? {
-        for bulk in [false, true] {
-            if bulk, bulkLeased >= bulkLimit { return nil }
-            var first: Int?
-            for (index, waiting) in waiters.enumerated() where waiting.lease.isBulk == bulk {
-                if isUnderShare(waiting.lease.owner) { return index }
-                if first == nil { first = index }
-            }
-            if let first { return first }
+        var first: Int?
+        for (index, waiting) in waiters.enumerated() where !waiting.lease.isBulk {
+            if isUnderShare(waiting.lease.owner) { return index }
+            if first == nil { first = index }
         }
-        return nil
+        if let first { return first }
+        var best: (index: Int, held: Int)?
+        for (index, waiting) in waiters.enumerated() where waiting.lease.isBulk && bulkAllows(waiting.lease) {
+            let held = waiting.lease.owner.map { bulkByOwner[$0, default: 0] } ?? 0
+            if best == nil || held < best!.held { best = (index, held) }
+        }
+        return best?.index
     }
 
     private func isUnderShare(_ owner: UUID?) -> Bool {
@@ -180,16 +204,26 @@ struct PoolStateMachine<Connection, Waiter> {
     }
 
     private mutating func reserve(_ lease: PoolLease) {
-        if let owner = lease.owner { leasesByOwner[owner, default: 0] += 1 }
+        if let owner = lease.owner {
+            leasesByOwner[owner, default: 0] += 1
+            if lease.isBulk { bulkByOwner[owner, default: 0] += 1 }
+            if lease.isHeldLong { heldLongByOwner[owner, default: 0] += 1 }
+        }
         if lease.isBulk { bulkLeased += 1 }
     }
 
     private mutating func unreserve(_ lease: PoolLease) {
         if let owner = lease.owner {
-            let count = leasesByOwner[owner, default: 1] - 1
-            leasesByOwner[owner] = count > 0 ? count : nil
+            Self.decrement(&leasesByOwner, owner)
+            if lease.isBulk { Self.decrement(&bulkByOwner, owner) }
+            if lease.isHeldLong { Self.decrement(&heldLongByOwner, owner) }
         }
         if lease.isBulk { bulkLeased -= 1 }
+    }
+
+    private static func decrement(_ counts: inout [UUID: Int], _ owner: UUID) {
+        let count = counts[owner, default: 1] - 1
+        counts[owner] = count > 0 ? count : nil
     }
 
     /// Removes a waiter that gave up (timeout or cancellation); `nil` if it was already served.

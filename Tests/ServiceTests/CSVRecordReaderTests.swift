@@ -60,4 +60,50 @@ struct CSVRecordReaderTests {
     @Test func aMissingFileIsAnOpenError() {
         #expect(throws: CSVRecordReader.OpenError.self) { _ = try CSVRecordReader(path: "/nonexistent/file.csv") }
     }
+
+    /// Past `maximumFields` a record's fields are counted, not kept, quoted or not.
+    @Test func fieldsPastTheMaximumAreOnlyCounted() throws {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("wide-\(UUID().uuidString).csv")
+        let wide = "+14155550123,x" + String(repeating: ",", count: 300_000) + "\n"
+        try Data(("phone,name\n" + wide + "a,\"b\"\"\",\"c\"\"\"\nd,e\n").utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        for blockSize in [7, 1 << 16, 1 << 20] {
+            var reader = try CSVRecordReader(path: url.path, blockSize: blockSize)
+            reader.maximumFields = 2
+            var all: [CSVRecordReader.Record] = []
+            while let record = try reader.next() { all.append(record) }
+            #expect(all == [.fields(["phone", "name"]), .tooManyFields(300_002), .tooManyFields(3), .fields(["d", "e"])], "block \(blockSize)")
+        }
+    }
+
+    /// The record counter agrees with the reader: quoted line breaks are inside a record.
+    @Test func theCounterCountsRecordsNotLines() throws {
+        let texts = [
+            "\u{FEFF}a,b\r\n\"x, \"\"y\"\"\",\"two\nlines\"\rlast,\n,\n\nno end",
+            "phone,name\n+1,\"" + String(repeating: "\n", count: 1_000) + "\"\n+2,x\r\n",
+            "a\r\r\nb\"c\nd", "", "\n", "a,\"b\"x\n\"never closed\n\n",
+        ]
+        for text in texts {
+            var counter = CSVRecordCounter()
+            // Fed in pieces, as a download comes in chunks.
+            let bytes = Array(text.utf8)
+            for start in stride(from: 0, to: bytes.count, by: 3) { counter.count(bytes[start..<min(start + 3, bytes.count)]) }
+            #expect(counter.recordsAtEnd == (try records(text)).count, "\(text.prefix(40).debugDescription)")
+        }
+    }
+
+    /// `Accept` per RFC 9110: q-values, `*/*`, `type/*`, the most specific range wins.
+    @Test func acceptIsNegotiated() throws {
+        let cases: [(String?, ExportController.Format?)] = [
+            (nil, .csv), ("", .csv), ("*/*", .csv), ("text/*", .csv), ("application/*", .ndjson),
+            ("text/csv;q=0, application/x-ndjson", .ndjson), ("application/x-ndjson;q=0.5, text/csv;q=0.4", .ndjson),
+            ("application/x-ndjson, text/csv", .csv), ("*/*;q=0.1, application/x-ndjson", .ndjson),
+            ("text/*;q=0, */*", .ndjson), ("text/csv;q=0, application/x-ndjson;q=0", nil), ("application/xml", nil),
+            ("TEXT/CSV", .csv), ("text/csv;q=abc, application/x-ndjson", .ndjson), ("*/*;q=0", nil),
+        ]
+        for (accept, expected) in cases {
+            let format = try? ExportController.format(accept: accept)
+            #expect(format == expected, "\(accept ?? "none")")
+        }
+    }
 }

@@ -168,6 +168,42 @@ struct HTTPConformanceTests {
         }
     }
 
+    /// `100 Continue` only once the route will read the body: a request refused on its head (no
+    /// token, wrong media type, a coding, a declared size past the limit) gets its refusal and
+    /// never an invitation to send.
+    @Test func continueComesOnlyAfterTheHeadIsAccepted() async throws {
+        let (token, _, _) = try await TestEnvironment.tenant()
+        let auth = "Authorization: Bearer \(token)\r\n"
+        let upload = "POST /api/v1/imports HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+        let twoGiB = "Content-Length: \(2 << 30)\r\n\r\n"
+        try await withLiveService { service in
+            for (name, head, status) in [
+                ("no token", upload + "Content-Type: text/csv\r\n" + twoGiB, 401),
+                ("past the limit", upload + auth + "Content-Type: text/csv\r\n" + twoGiB, 413),
+                ("not CSV", upload + auth + "Content-Type: application/json\r\n" + twoGiB, 415),
+                ("encoded CSV", upload + auth + "Content-Type: text/csv\r\nContent-Encoding: br\r\nContent-Length: 10\r\n\r\n", 415),
+                ("encoded JSON", Self.head + auth + "Expect: 100-continue\r\nContent-Encoding: br\r\nContent-Length: 10\r\n\r\n", 415),
+            ] {
+                let client = try RawClient(port: service.port)
+                defer { client.close() }
+                client.send(head)
+                let first = try await client.readResponse(within: .seconds(5))
+                #expect(first.hasPrefix("HTTP/1.1 \(status)"), "\(name): \(first.prefix(120))")
+                if name.hasPrefix("encoded") { #expect(first.lowercased().contains("accept-encoding: identity"), "\(name)") }
+            }
+            // Accepted: the 100 comes, then the upload's answer.
+            let client = try RawClient(port: service.port)
+            defer { client.close() }
+            let csv = "phone\r\n+14155550123\r\n"
+            client.send(upload + auth + "Content-Type: text/csv\r\nContent-Length: \(csv.utf8.count)\r\n\r\n")
+            let interim = try await client.readResponse(within: .seconds(2))
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "\(interim)")
+            client.send(csv)
+            let final = try await client.readResponse(within: .seconds(5))
+            #expect(final.hasPrefix("HTTP/1.1 202"), "\(final.prefix(200))")
+        }
+    }
+
     /// HEAD on every GET route: the GET's status and headers, no body.
     @Test func headIsServedWhereverGetIs() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()

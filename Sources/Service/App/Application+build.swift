@@ -32,9 +32,10 @@ public func buildRouter(
         .group(context: TenantRequestContext.self)
     let store = ContactStore(pool: pool)
     let cursors = PageCursors(secret: configuration.cursorSecret)
-    ExportController(store: store).addRoutes(to: tenantRoutes)
+    ExportController(store: store, stallTimeout: configuration.exportStallTimeout).addRoutes(to: tenantRoutes)
     ImportsController(
-        store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit, jobQueued: importJobQueued
+        store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit,
+        scratchDirectory: configuration.imports.scratchDirectory, jobQueued: importJobQueued
     ).addRoutes(to: tenantRoutes)
     ContactsController(store: store, cursors: cursors).addRoutes(
         to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)),

@@ -35,6 +35,10 @@ public struct ServiceConfiguration: Sendable {
     /// A span per request (Hummingbird's `TracingMiddleware`, route template and status) and
     /// `traceresponse` headers; set when ``TracingBackend`` bootstrapped an exporter. Off by default.
     public var tracing = false
+    /// How long an export's database side waits for its client to take the next page before it
+    /// ends the export (and its connection), so a client that stops reading holds a bulk
+    /// connection this long at most. Default 30 s.
+    public var exportStallTimeout: Duration = .seconds(30)
     /// Import jobs: upload limit and rate, retention, how they run.
     public var imports = ImportJobConfiguration()
     /// The least severe log level written. Default `info`.

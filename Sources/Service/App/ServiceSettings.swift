@@ -86,6 +86,8 @@ extension ServiceSetting {
         int("http.max.connections", "HTTP connections open at once; more wait in the kernel's backlog.", \.maxHTTPConnections, 1...1_000_000),
         seconds("http.idle.timeout.seconds", "An HTTP connection with no traffic for this long is closed.", \.idleTimeout),
         seconds("http.read.timeout.seconds", "A request whose head or body takes longer to arrive is dropped (slow clients).", \.requestReadTimeout),
+        seconds("export.stall.seconds", "An export whose client takes no data for this long ends, and its connection is given back.",
+            \.exportStallTimeout),
         int("import.body.limit.bytes", "Largest import upload (413 above).", \.imports.bodyLimit, 1...(1 << 40)),
         int("import.min.upload.bytes.per.second", "An import upload slower than this over a read-timeout window is dropped.",
             \.imports.minimumUploadBytesPerSecond, 1...(1 << 30)),

@@ -29,48 +29,112 @@ extension ContactStore {
         PGQuery(exportPage, [tenant, (after ?? ULID(uuid: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))).uuid, exportChunk + 1])
     }
 
-    /// Every contact of `tenant`, in id order, handed to `chunk` a page at a time.
+    /// Opens an export of `tenant`: a long-held bulk lease (exports hold at most the pool's bulk
+    /// share, never all of it for one workspace while another waits, and wait behind interactive
+    /// requests) and its snapshot, a read-only REPEATABLE READ transaction. Taken before the
+    /// response starts, so that no free connection is a 503 before any byte.
+    public func beginExport(tenant: UUID) async throws -> ExportSession {
+        let lease = try await pool.lease(PoolLease(owner: tenant, isBulk: true, isHeldLong: true))
+        do {
+            try await lease.connection.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            try await lease.connection.query(Self.tenantScope(tenant))
+            try await lease.connection.execute(script: Self.exportPlanSettings)
+        } catch {
+            await lease.release()
+            throw error
+        }
+        return ExportSession(lease: lease, tenant: tenant)
+    }
+}
+
+/// Raised in an export's transaction: a page's plan must not depend on statistics, which lag
+/// behind a big import into a new workspace (measured: 25-30 s a page right after 400,000 rows,
+/// against a fraction of a second once analyzed). Without sequential scans, hash or merge joins,
+/// every page is the same index walk, whatever the planner believes the workspace holds.
+extension ContactStore {
+    static let exportPlanSettings = "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+}
+
+/// Why an export ended early, on the database's side.
+public enum ExportError: Error, Sendable {
+    /// The client took no data for the stall bound: the snapshot and the connection were let go.
+    case clientStalled(Duration)
+}
+
+/// One export's snapshot and connection, from ``ContactStore/beginExport(tenant:)`` to
+/// ``run(stallTimeout:_:)``'s end (or the session being dropped unused).
+public struct ExportSession: Sendable {
+    let lease: ConnectionLease
+    let tenant: UUID
+
+    /// Hands every contact, in id order, to `chunk` a page at a time, then ends the transaction
+    /// and gives the connection back: each page its own statement (a keyset page), so
+    /// `statement_timeout` bounds each page and not the export.
     ///
-    /// One snapshot (a read-only REPEATABLE READ transaction), each page its own statement (a
-    /// keyset page of the list's query), so `statement_timeout` bounds each page and not the
-    /// export. The next page is read while `chunk` writes the last one (at most one page waits):
-    /// PostgreSQL and the service work at once instead of in turn. The connection is a bulk lease:
-    /// exports hold at most the pool's bulk share and wait behind interactive requests. `chunk`
-    /// runs while the transaction is open (it writes to the client): a client that stops reading
-    /// for `idle_in_transaction_session_timeout` (60 s) ends the export.
-    public func export(tenant: UUID, _ chunk: ([Contact]) async throws -> Void) async throws {
-        try await pool.withConnection(lease: PoolLease(owner: tenant, isBulk: true)) { connection in
-            try await connection.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            do {
-                try await connection.query(Self.tenantScope(tenant))
-                let pages = AsyncThrowingChannel<PGRows, any Error>()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        do {
-                            var after: ULID?
-                            while true {
-                                let rows = try await connection.query(Self.exportQuery(after: after, tenant: tenant))
-                                let more = rows.count > Self.exportChunk
-                                if more { after = ULID(uuid: try rows[Self.exportChunk - 1].decode(UUID.self, column: "id")) }
-                                await pages.send(rows)
-                                if !more { break }
-                            }
-                            pages.finish()
-                        } catch {
-                            pages.fail(error)
-                        }
+    /// The next page is read while `chunk` writes the last one (at most one page waits):
+    /// PostgreSQL and the service work at once instead of in turn. The database side never waits
+    /// for the client longer than `stallTimeout`: a page the client has not taken by then ends
+    /// the export with ``ExportError/clientStalled(_:)`` and the connection is given back at
+    /// once, while `chunk` may still be stuck on the client. A session the server ends while it
+    /// waits (killed, timed out) is given back at once too.
+    /// `whenAbandoned` runs when the database side gives up that way (the caller ends its side).
+    public func run(
+        stallTimeout: Duration, whenAbandoned: @escaping @Sendable () -> Void = {}, _ chunk: ([Contact]) async throws -> Void
+    ) async throws {
+        let connection = lease.connection
+        let (lease, tenant) = (lease, tenant)
+        let pages = AsyncThrowingChannel<PGRows, any Error>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    var after: ULID?
+                    while true {
+                        let rows = try await connection.query(ContactStore.exportQuery(after: after, tenant: tenant))
+                        let more = rows.count > ContactStore.exportChunk
+                        if more { after = ULID(uuid: try rows[ContactStore.exportChunk - 1].decode(UUID.self, column: "id")) }
+                        try await Self.hand(rows, to: pages, within: stallTimeout, watching: connection)
+                        if !more { break }
                     }
-                    for try await rows in pages {
-                        let contacts = try rows.prefix(Self.exportChunk).map { try ContactQueries.contact($0) }
-                        if !contacts.isEmpty { try await chunk(contacts) }
-                    }
-                    try await group.waitForAll()
+                    try await connection.execute(script: "COMMIT")
+                    await lease.release()
+                    pages.finish()
+                } catch {
+                    await lease.release()
+                    pages.fail(error)
+                    whenAbandoned()
                 }
-            } catch {
-                _ = try? await connection.execute(script: "ROLLBACK")
-                throw error
             }
-            try await connection.execute(script: "COMMIT")
+            for try await rows in pages {
+                let contacts = try rows.prefix(ContactStore.exportChunk).map { try ContactQueries.contact($0) }
+                if !contacts.isEmpty { try await chunk(contacts) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Gives the connection back without running the export (the response could not start).
+    public func cancel() async { await lease.release() }
+
+    /// Sends `rows` once the consumer takes them, or throws: the client stalled past `timeout`,
+    /// or the server ended the idle session meanwhile.
+    private static func hand(
+        _ rows: PGRows, to pages: AsyncThrowingChannel<PGRows, any Error>, within timeout: Duration, watching connection: PGConnection
+    ) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await pages.send(rows)
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ExportError.clientStalled(timeout)
+            }
+            group.addTask {
+                try await connection.waitUntilLost()
+                return false
+            }
+            defer { group.cancelAll() }
+            guard try await group.next() == true else { throw ExportError.clientStalled(timeout) }
         }
     }
 }

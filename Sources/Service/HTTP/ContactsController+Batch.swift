@@ -11,7 +11,7 @@ extension ContactsController {
 
     private func createContactsAtLowPriority(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let tenant = context.tenant
-        let (body, text) = try await RequestReading.jsonObject(of: request, limit: context.bodyLimit)
+        let (body, text) = try await RequestReading.jsonObject(of: request, context: context)
         guard case .array(let items)? = body["contacts"]?.value, (1...Self.maximumBatch).contains(items.count) else {
             var errors = FieldErrors()
             errors.add("contacts", "contacts must be an array of 1 to \(Self.maximumBatch) contacts")

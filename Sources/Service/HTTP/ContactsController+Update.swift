@@ -4,7 +4,7 @@ extension ContactsController {
     /// `POST /api/v1/actions/update-contact`: partial update by phone; 200, or 404.
     @Sendable func updateContact(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let tenant = context.tenant
-        let (body, text) = try await RequestReading.jsonObject(of: request, limit: context.bodyLimit)
+        let (body, text) = try await RequestReading.jsonObject(of: request, context: context)
         let patch: ContactPatch
         switch ContactPatch.validate(body, text: text) {
         case .success(let valid): patch = valid
@@ -18,7 +18,7 @@ extension ContactsController {
     /// `POST /api/v1/actions/delete-contact`: by `phone` or `id`; 200, or 404.
     @Sendable func deleteContact(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let tenant = context.tenant
-        let (body, _) = try await RequestReading.jsonObject(of: request, limit: context.bodyLimit)
+        let (body, _) = try await RequestReading.jsonObject(of: request, context: context)
         var errors = FieldErrors()
         var phone: String?
         var id: ULID?

@@ -30,7 +30,7 @@ public struct ContactsController: Sendable {
 
     @Sendable func createContact(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let tenant = context.tenant
-        let (body, text) = try await RequestReading.jsonObject(of: request, limit: context.bodyLimit)
+        let (body, text) = try await RequestReading.jsonObject(of: request, context: context)
         let input: ContactInput
         switch ContactInput.validate(body, text: text) {
         case .success(let valid): input = valid

@@ -12,8 +12,13 @@ import NIOCore
 /// so the client sees a truncated transfer, never a short file that looks complete.
 public struct ExportController: Sendable {
     let store: ContactStore
+    /// How long the database side waits for the client to take a page (``ExportSession``).
+    let stallTimeout: Duration
 
-    public init(store: ContactStore) { self.store = store }
+    public init(store: ContactStore, stallTimeout: Duration = .seconds(30)) {
+        self.store = store
+        self.stallTimeout = stallTimeout
+    }
 
     public func addRoutes(to routes: some RouterMethods<TenantRequestContext>) {
         routes.get("/api/v1/contacts/export", use: export)
@@ -21,31 +26,31 @@ public struct ExportController: Sendable {
 
     enum Format { case csv, ndjson }
 
-    /// The format `Accept` asks for: CSV by default and for `text/csv` or `*/*`; NDJSON for
-    /// `application/x-ndjson`; anything else is a 406.
+    /// The format `Accept` asks for, per RFC 9110 §12.5.1: each of ours gets the quality of the
+    /// most specific range that matches it (`text/csv` over `text/*` over `*/*`), `q=0` refuses
+    /// it, the higher quality wins and CSV wins a tie. No `Accept` is CSV; nothing acceptable, 406.
     static func format(accept: String?) throws -> Format {
-        guard let accept, !accept.isEmpty else { return .csv }
-        let types = accept.split(separator: ",").map { $0.split(separator: ";")[0].trimmingWhitespace().lowercased() }
-        for type in types {
-            switch type {
-            case "text/csv", "text/*", "*/*": return .csv
-            case "application/x-ndjson": return .ndjson
-            default: continue
-            }
-        }
+        guard let accept, !accept.trimmingWhitespace().isEmpty else { return .csv }
+        let ranges = MediaRange.parseList(accept)
+        let csv = MediaRange.quality(of: "text", "csv", in: ranges)
+        let ndjson = MediaRange.quality(of: "application", "x-ndjson", in: ranges)
+        if csv > 0, csv >= ndjson { return .csv }
+        if ndjson > 0 { return .ndjson }
         throw APIError(.notAcceptable, code: "not_acceptable", message: "The export is text/csv or application/x-ndjson.")
     }
 
+    /// 406 and 503 (no bulk connection free) come before any byte: the snapshot is taken here,
+    /// and only then does the response start.
     @Sendable func export(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let format = try Self.format(accept: request.headers[.accept])
-        let tenant = context.tenant
-        let store = self.store
+        let session = try await store.beginExport(tenant: context.tenant)
         let logger = context.logger
+        let (stallTimeout, channel) = (stallTimeout, context.channel)
         let body = ResponseBody { writer in
             var buffer = ByteBuffer()
             if format == .csv { buffer.writeString(ExportCSV.header) }
             do {
-                try await store.export(tenant: tenant) { contacts in
+                try await session.run(stallTimeout: stallTimeout, whenAbandoned: { channel?.close(promise: nil) }) { contacts in
                     for contact in contacts {
                         switch format {
                         case .csv: ExportCSV.write(contact, to: &buffer)
@@ -60,6 +65,9 @@ public struct ExportController: Sendable {
                     buffer.clear()
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            } catch ExportError.clientStalled(let bound) {
+                logger.notice("export ended: the client took no data", metadata: ["contacts.stall_seconds": "\(bound.inSeconds)"])
+                throw ExportError.clientStalled(bound)
             } catch {
                 logger.error("export failed", metadata: ["error": .string(String(describing: error))])
                 throw error

@@ -9,8 +9,9 @@ import NIOHTTP1
 ///   closed. While a request is being handled, the parse error reaches its body reader as an
 ///   ``APIError`` instead, so the route answers it (a chunk size `zz`, a body cut short).
 /// - HTTP/1.1 needs exactly one `Host` (RFC 9112 §3.2); a repeated one is refused in any version.
-/// - `Expect: 100-continue` is answered at once (clients otherwise wait a second before sending
-///   the body); any other expectation gets 417.
+/// - `Expect: 100-continue` is answered when the route opens its ``ContinueGate`` (after the
+///   token, the media type and the declared size are checked), never for a request refused
+///   before its body is read; any other expectation gets 417.
 /// - A request without keep-alive (HTTP/1.0 by default, or `Connection: close`) has its
 ///   connection closed once the response is sent.
 ///
@@ -33,6 +34,11 @@ final class HTTP1ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request this handler answers itself, once the responses before it are sent; nothing
     /// after it is read, and the connection closes.
     private var refusal: APIError?
+    /// The request being read asked for `100 Continue` and has not had it (nor its answer).
+    private var continuePending: HTTPVersion?
+
+    /// Sent down the pipeline by ``ContinueGate/open()``.
+    struct SendContinue: Sendable {}
 
     init(headBytes: HeadBytesRecorder) {
         self.headBytes = headBytes
@@ -50,19 +56,32 @@ final class HTTP1ProtocolGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             readingBody = true
             awaitingResponse.append(head.isKeepAlive)
-            if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
-            }
+            let expectsContinue = head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
+            continuePending = expectsContinue ? head.version : nil
         case .body:
             break
         case .end:
+            continuePending = nil
             readingBody = false
             headBytes.start()
         }
         context.fireChannelRead(data)
     }
 
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is SendContinue else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        if let pending = continuePending, readingBody {
+            continuePending = nil
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: pending, status: .continue))), promise: nil)
+        }
+        promise?.succeed(())
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head(let head) = unwrapOutboundIn(data), head.status.code >= 200 { continuePending = nil }
         switch unwrapOutboundIn(data) {
         case .head(var head) where awaitingResponse.first == false && head.status.code >= 200:
             head.headers.replaceOrAdd(name: "connection", value: "close")

@@ -9,13 +9,18 @@ public struct ImportsController: Sendable {
     let store: ImportJobStore
     let cursors: PageCursors
     let bodyLimit: Int
+    /// Where an upload is received before it is stored.
+    let scratchDirectory: String
     /// Wakes this instance's runner once a job is queued.
     let jobQueued: @Sendable () -> Void
 
-    public init(store: ImportJobStore, cursors: PageCursors, bodyLimit: Int, jobQueued: @escaping @Sendable () -> Void) {
+    public init(
+        store: ImportJobStore, cursors: PageCursors, bodyLimit: Int, scratchDirectory: String, jobQueued: @escaping @Sendable () -> Void
+    ) {
         self.store = store
         self.cursors = cursors
         self.bodyLimit = bodyLimit
+        self.scratchDirectory = scratchDirectory
         self.jobQueued = jobQueued
     }
 
@@ -29,15 +34,18 @@ public struct ImportsController: Sendable {
     static let unsupportedMediaType = APIError(
         .unsupportedMediaType, code: "unsupported_media_type", message: "The body must be CSV (Content-Type: text/csv).")
 
-    /// 415 unless `text/csv`; 413 from `Content-Length` before anything is stored, or as soon as
-    /// the body passes the limit; 202 once the upload is committed.
+    /// 415 unless `text/csv` (and not encoded); 413 from `Content-Length` before anything is
+    /// stored, or as soon as the body passes the limit; `100 Continue` only then; 202 once the
+    /// upload is committed.
     @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let mediaType = request.headers[.contentType]?.split(separator: ";", maxSplits: 1).first.map { $0.trimmingWhitespace().lowercased() }
         guard mediaType == "text/csv" else { throw Self.unsupportedMediaType }
+        try RequestReading.refuseContentCoding(request)
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
             throw APIError.bodyTooLarge(limit: bodyLimit)
         }
-        let job = try await store.create(tenant: context.tenant, body: request.body, limit: bodyLimit)
+        context.continueGate.open()
+        let job = try await store.create(tenant: context.tenant, body: request.body, limit: bodyLimit, scratchDirectory: scratchDirectory)
         jobQueued()
         var writer = JSONWriter()
         job.write(to: &writer)
@@ -86,6 +94,10 @@ public struct ImportsController: Sendable {
         return JSONResponse.make(status: .ok, bytes: writer.bytes)
     }
 
+    static func omittedLine(_ omitted: Int) -> String {
+        "\(omitted) more errors are not listed: a report keeps the first \(ImportJobRunner.reportedErrors)"
+    }
+
     static let reportExpired = APIError(
         .gone, code: "report_expired", message: "The error report was deleted with the upload, after the retention period.")
 
@@ -108,6 +120,13 @@ public struct ImportsController: Sendable {
                 }
                 try await writer.write(buffer)
                 buffer.clear()
+            }
+            // Past its cap the report says so in a last line, rather than ending as if complete.
+            if state.omitted > 0 {
+                ExportCSV.cell("", &buffer, first: true)
+                ExportCSV.cell("report", &buffer)
+                ExportCSV.cell(Self.omittedLine(state.omitted), &buffer)
+                buffer.writeStaticString("\r\n")
             }
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
             try await writer.finish(nil)

@@ -29,6 +29,12 @@ public struct CSVImporter: Sendable {
     public enum ImportError: Error, CustomStringConvertible {
         case unreadable(String)
         case missingPhoneColumn
+        /// The header names one of the import's columns twice: which value would count is a guess.
+        case duplicateColumn(String)
+        /// The header has more than ``CSVImporter/maximumColumns`` columns.
+        case tooManyColumns(Int)
+        /// The file has more than this many records besides its header (an import job's cap).
+        case tooManyRows(Int)
         case malformedCSV(afterRow: Int, reason: String)
         /// The caller asked the import to stop (a job at shutdown): it may run again from the start.
         case stopped
@@ -37,6 +43,9 @@ public struct CSVImporter: Sendable {
             switch self {
             case .unreadable(let path): "cannot read \(path)"
             case .missingPhoneColumn: "the header row has no phone column"
+            case .duplicateColumn(let name): "the header row names the column \(name) twice"
+            case .tooManyColumns(let limit): "the header row has more than \(limit) columns"
+            case .tooManyRows(let limit): "the file has more than \(limit) rows (one job takes at most that many)"
             case .malformedCSV(let row, let reason): "the CSV cannot be read after row \(row): \(reason)"
             case .stopped: "the import was stopped"
             }
@@ -69,8 +78,20 @@ public struct CSVImporter: Sendable {
         self.init(connections: [connection], tenant: tenant, batchSize: batchSize)
     }
 
-    /// Records read and validated at a time, in two halves on two cores.
+    /// Records read and validated at a time, in two halves on two cores...
     static let chunkSize = 4_096
+    /// ...or fewer, once they take this many bytes of the file: with the field cap below, what a
+    /// chunk holds is bounded by bytes, not by what the file's rows are made of.
+    static let chunkBytes = 8 << 20
+    /// A writer's batch is sent once it holds this many bytes, even short of its row count: a
+    /// batch of rows with 64 KiB of metadata each stays this size, not the row count's times that.
+    static let batchBytes = 16 << 20
+    /// Columns a header may have. A data row may have as many cells as its header, no more and no
+    /// fewer (RFC 4180): cells past the header's count are counted, never kept, so a row of
+    /// millions of empty cells costs what its bytes cost to read and nothing more.
+    public static let maximumColumns = 1_000
+    /// The columns the import reads; the header may name each at most once.
+    static let knownColumns = ["phone", "name", "email", "tags", "metadata"]
 
     /// Imports `file`; `report` gets each invalid field, `progress` the rows read so far, `written`
     /// runs after each batch a writer has written; `shouldStop`, asked between chunks, ends the
@@ -79,17 +100,28 @@ public struct CSVImporter: Sendable {
     /// Three things overlap: reading and validating the next chunk of records (both cores), and
     /// each writer's transaction in PostgreSQL. A writer takes one batch at a time, so at most one
     /// batch per writer waits in memory.
+    /// `maximumRows`: records after the header past which the import stops with
+    /// ``ImportError/tooManyRows(_:)`` (what it keeps per phone is bounded by it).
     public func run(
         file: URL, report: (RowError) -> Void, progress: (Int) -> Void = { _ in },
-        written: @escaping @Sendable () async throws -> Void = {}, shouldStop: () -> Bool = { false }
+        written: @escaping @Sendable () async throws -> Void = {}, shouldStop: () -> Bool = { false },
+        maximumRows: Int = .max
     ) async throws -> Summary {
         var reader: CSVRecordReader
         do { reader = try CSVRecordReader(path: file.path) } catch { throw ImportError.unreadable(file.path) }
-        guard case .fields(let headerFields) = try next(from: &reader, afterRow: 0) else { throw ImportError.missingPhoneColumn }
+        reader.maximumFields = Self.maximumColumns
+        let headerFields: [String]
+        switch try next(from: &reader, afterRow: 0) {
+        case .fields(let fields): headerFields = fields
+        case .tooManyFields: throw ImportError.tooManyColumns(Self.maximumColumns)
+        case .malformed, nil: throw ImportError.missingPhoneColumn
+        }
         let header = headerFields.map { $0.trimmingWhitespace().lowercased() }
+        for name in Self.knownColumns where header.count(where: { $0 == name }) > 1 { throw ImportError.duplicateColumn(name) }
         guard let phoneColumn = header.firstIndex(of: "phone") else { throw ImportError.missingPhoneColumn }
+        reader.maximumFields = header.count
         let columns = ImportColumns(
-            phone: phoneColumn, name: header.firstIndex(of: "name"), email: header.firstIndex(of: "email"),
+            count: header.count, phone: phoneColumn, name: header.firstIndex(of: "name"), email: header.firstIndex(of: "email"),
             tags: header.firstIndex(of: "tags"), metadata: header.firstIndex(of: "metadata"))
 
         let channels = sessions.map { _ in AsyncChannel<StagedBatch>() }
@@ -104,7 +136,7 @@ public struct CSVImporter: Sendable {
             do {
                 try await read(
                     &reader, columns: columns, staging: staging, into: channels, summary: &summary, failure: failure, report: report,
-                    progress: progress, shouldStop: shouldStop)
+                    progress: progress, shouldStop: shouldStop, maximumRows: maximumRows)
             } catch {
                 channels.forEach { $0.finish() }
                 throw error
@@ -125,7 +157,8 @@ public struct CSVImporter: Sendable {
     /// to the writers.
     private func read(
         _ reader: inout CSVRecordReader, columns: ImportColumns, staging: StagingKeys, into channels: [AsyncChannel<StagedBatch>],
-        summary: inout Summary, failure: ImportFailure, report: (RowError) -> Void, progress: (Int) -> Void, shouldStop: () -> Bool
+        summary: inout Summary, failure: ImportFailure, report: (RowError) -> Void, progress: (Int) -> Void, shouldStop: () -> Bool,
+        maximumRows: Int
     ) async throws {
         var pending = channels.map { _ in StagedBatch() }
         var rowNumber = 1
@@ -133,9 +166,12 @@ public struct CSVImporter: Sendable {
         while !endOfFile, !failure.happened {
             var chunk: [(row: Int, record: CSVRecordReader.Record)] = []
             chunk.reserveCapacity(Self.chunkSize)
-            while chunk.count < Self.chunkSize {
+            var chunkBytes = 0
+            while chunk.count < Self.chunkSize, chunkBytes < Self.chunkBytes {
                 guard let record = try next(from: &reader, afterRow: rowNumber) else { endOfFile = true; break }
                 rowNumber += 1
+                guard rowNumber - 1 <= maximumRows else { throw ImportError.tooManyRows(maximumRows) }
+                chunkBytes += reader.lastRecordBytes
                 if record == .fields([""]) { continue }  // a blank line
                 chunk.append((rowNumber, record))
             }
@@ -150,7 +186,9 @@ public struct CSVImporter: Sendable {
                 for (partition, rows) in half.batches.enumerated() { pending[partition].append(rows) }
             }
             for (partition, channel) in channels.enumerated()
-            where pending[partition].rows.rowCount >= batchSize || (endOfFile && pending[partition].rows.rowCount > 0) {
+            where pending[partition].rows.rowCount >= batchSize || pending[partition].rows.bytes.count >= Self.batchBytes
+                || (endOfFile && pending[partition].rows.rowCount > 0)
+            {
                 await channel.send(pending[partition])
                 pending[partition] = StagedBatch()
             }
@@ -183,6 +221,10 @@ struct ValidatedChunk: Sendable {
             case .malformed(let reason):
                 invalid += 1
                 errors.append(CSVImporter.RowError(row: row, field: "row", reason: reason))
+                continue
+            case .tooManyFields(let count):
+                invalid += 1
+                errors.append(CSVImporter.RowError(row: row, field: "row", reason: ImportColumns.cellCountMessage(count, header: columns.count)))
                 continue
             }
             switch columns.validate(fields) {
@@ -218,13 +260,24 @@ struct StagingKeys: Sendable {
 
 /// Where each field is in a row, and the row's validation (the same rules as create-contact).
 struct ImportColumns: Sendable {
+    /// The header's columns: a row must have as many cells (a missing cell is not an empty one).
+    var count: Int
     var phone: Int
     var name: Int?
     var email: Int?
     var tags: Int?
     var metadata: Int?
 
+    static func cellCountMessage(_ cells: Int, header: Int) -> String {
+        "the row has \(cells) \(cells == 1 ? "cell" : "cells") where the header has \(header)"
+    }
+
     func validate(_ fields: [String]) -> Result<ContactInput, FieldErrors> {
+        guard fields.count == count else {
+            var errors = FieldErrors()
+            errors.add("row", Self.cellCountMessage(fields.count, header: count))
+            return .failure(errors)
+        }
         func field(_ index: Int?) -> String? {
             guard let index, index < fields.count else { return nil }
             return fields[index]
@@ -237,10 +290,11 @@ struct ImportColumns: Sendable {
         let tags = field(tags).map { TagList.parse(.string($0), errors: &errors) } ?? []
         var metadataJSON: String? = "{}"
         if let text = field(metadata), !text.trimmingWhitespace().isEmpty {
-            if let value = try? JSONParser.parse(Array(text.utf8)) {
+            do {
+                let value = try JSONParser.parse(Array(text.utf8))
                 metadataJSON = Metadata.validate(value, rawText: text[...].utf8, errors: &errors)
-            } else {
-                errors.add("metadata", "metadata is not valid JSON")
+            } catch {
+                errors.add("metadata", error.reason == .tooDeep ? Metadata.tooDeep : "metadata is not valid JSON")
                 metadataJSON = nil
             }
         }

@@ -17,6 +17,9 @@ struct CSVRecordReader: ~Copyable {
         case fields([String])
         /// The record could not be read; reading goes on at the next line.
         case malformed(String)
+        /// The record has more than ``CSVRecordReader/maximumFields`` fields (how many): only the
+        /// count is kept, so a row of millions of empty fields costs no memory per field.
+        case tooManyFields(Int)
     }
 
     enum OpenError: Error { case unreadable(path: String, errno: Int32) }
@@ -31,6 +34,10 @@ struct CSVRecordReader: ~Copyable {
     /// A record longer than this is reported and skipped (up to the next line feed) rather than
     /// buffered whole: a file with a quote never closed must not end up all in memory.
     let maximumRecordBytes: Int
+    /// Fields a record may have; past it they are counted, not kept (``Record/tooManyFields(_:)``).
+    var maximumFields = Int.max
+    /// The size in the file of the record `next()` returned last (line break included).
+    private(set) var lastRecordBytes = 0
 
     init(path: String, blockSize: Int = 1 << 20, maximumRecordBytes: Int = 1 << 22) throws(OpenError) {
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -54,10 +61,12 @@ struct CSVRecordReader: ~Copyable {
             if let (record, end) = parseRecord(from: start) {
                 let length = end - start
                 start = end
+                lastRecordBytes = length
                 return length > maximumRecordBytes ? .malformed("the record is longer than \(maximumRecordBytes) bytes") : record
             }
             // The record runs past what is buffered: keep its start, read more.
             if buffer.count - start > maximumRecordBytes {
+                lastRecordBytes = maximumRecordBytes
                 try skipLine(from: start + maximumRecordBytes)
                 return .malformed("the record is longer than \(maximumRecordBytes) bytes")
             }
@@ -103,9 +112,11 @@ struct CSVRecordReader: ~Copyable {
     private mutating func parseAtEnd() -> Record? {
         buffer.append(0x0A)
         if let (record, end) = parseRecord(from: start) {
+            lastRecordBytes = end - start
             start = end
             return record
         }
+        lastRecordBytes = buffer.count - start
         start = buffer.count
         return .malformed("a quoted field is never closed")
     }
@@ -115,26 +126,31 @@ struct CSVRecordReader: ~Copyable {
     private func parseRecord(from: Int) -> (Record, Int)? {
         buffer.withUnsafeBufferPointer { bytes in
             var fields: [String] = []
+            var count = 0
             var index = from
             var problem: String?
             while true {
-                // One field.
+                // One field; past the maximum, only counted.
+                let keep = count < maximumFields
                 var value: String?
                 if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
-                    guard let (text, after) = Self.quotedField(bytes, from: index + 1) else { return nil }
+                    guard let (text, after) = Self.quotedField(bytes, from: index + 1, keep: keep) else { return nil }
                     index = after
                     value = text
                     if index < bytes.count, !Self.isSeparator(bytes[index]) {
-                        problem = problem ?? "text after the closing quote of field \(fields.count + 1)"
+                        problem = problem ?? "text after the closing quote of field \(count + 1)"
                         while index < bytes.count, !Self.isSeparator(bytes[index]) { index += 1 }
                     }
                 } else {
                     let fieldStart = index
                     while index < bytes.count, !Self.isSeparator(bytes[index]) { index += 1 }
-                    value = String(validating: UnsafeBufferPointer(rebasing: bytes[fieldStart..<index]), as: UTF8.self)
+                    value = keep ? String(validating: UnsafeBufferPointer(rebasing: bytes[fieldStart..<index]), as: UTF8.self) : ""
                 }
                 guard index < bytes.count else { return nil }
-                if let value { fields.append(value) } else { problem = problem ?? "field \(fields.count + 1) is not valid UTF-8" }
+                count += 1
+                if keep {
+                    if let value { fields.append(value) } else { problem = problem ?? "field \(count) is not valid UTF-8" }
+                }
                 let separator = bytes[index]
                 index += 1
                 if separator == UInt8(ascii: ",") { continue }
@@ -144,6 +160,7 @@ struct CSVRecordReader: ~Copyable {
                     if bytes[index] == 0x0A { index += 1 }
                 }
                 if let problem { return (.malformed(problem), index) }
+                if count > maximumFields { return (.tooManyFields(count), index) }
                 return (.fields(fields), index)
             }
         }
@@ -151,13 +168,18 @@ struct CSVRecordReader: ~Copyable {
 
     /// A quoted field's text (doubled quotes undone) and the index after its closing quote;
     /// `nil` when the buffer ends first. Invalid UTF-8 gives `(nil, after)`.
-    private static func quotedField(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> (String?, Int)? {
+    /// Without `keep`, the field is only skipped (`""`).
+    private static func quotedField(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, keep: Bool) -> (String?, Int)? {
         var index = from
         var unescaped: [UInt8]?
         var segmentStart = from
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "\"") {
                 if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\"") {
+                    guard keep else {
+                        index += 2
+                        continue
+                    }
                     if unescaped == nil { unescaped = [] }
                     unescaped!.append(contentsOf: bytes[segmentStart...index])
                     index += 2
@@ -165,6 +187,7 @@ struct CSVRecordReader: ~Copyable {
                     continue
                 }
                 guard index + 1 < bytes.count else { return nil }  // is the next byte another quote?
+                guard keep else { return ("", index + 1) }
                 let text: String?
                 if var unescaped {
                     unescaped.append(contentsOf: bytes[segmentStart..<index])

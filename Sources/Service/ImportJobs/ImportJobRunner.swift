@@ -104,9 +104,16 @@ public struct ImportJobRunner: Service {
         let file = URL(fileURLWithPath: configuration.scratchDirectory).appendingPathComponent("contacts-import-\(claim.job).csv")
         defer { unlink(file.path) }
         do {
-            guard let (chunks, attempts) = try await store.start(claim) else {
+            guard let (chunks, attempts, crashes) = try await store.start(claim) else {
                 // It ended already (its queue entry was not marked): only the entry is left to mark.
                 try await store.retire(claim)
+                return
+            }
+            // A job whose runs ended with their process twice is not given a third: if the file
+            // is what kills the service, running it again would do so in a loop.
+            guard crashes < Self.crashesTolerated else {
+                logger.error("import failed: its runs crashed", metadata: ["contacts.crashes": "\(crashes)"])
+                try await store.finish(claim, summary: nil, error: Self.crashedMessage)
                 return
             }
             guard attempts <= configuration.maximumAttempts else {
@@ -123,12 +130,15 @@ public struct ImportJobRunner: Service {
         } catch CSVImporter.ImportError.stopped {
             logger.info("import stopped at shutdown; queued again")
             try? await store.release(claim, stopped: true)
+        } catch CSVImporter.ImportError.tooManyRows(let limit) {
+            logger.info("import refused: too many rows")
+            try? await store.finish(claim, summary: nil, error: ImportJobError.tooManyRows(limit: limit).description)
         } catch let error as CSVImporter.ImportError {
             logger.info("import failed", metadata: ["error": "\(error)"])
             try? await store.finish(claim, summary: nil, error: error.description)
-        } catch ImportJobError.tooManyRows(let limit) {
+        } catch let error as ImportJobError where error.isTooManyRows {
             logger.info("import refused: too many rows")
-            try? await store.finish(claim, summary: nil, error: "the file has more than \(limit) rows (one job takes at most that many)")
+            try? await store.finish(claim, summary: nil, error: error.description)
         } catch ImportJobError.leaseLost {
             logger.warning("import lease lost: another instance runs the job now")
         } catch {
@@ -154,13 +164,21 @@ public struct ImportJobRunner: Service {
                 try await store.renew(claim, lease: lease)
                 afterBatch()
             },
-            shouldStop: { stopping.isSet })
+            shouldStop: { stopping.isSet }, maximumRows: configuration.maximumRows)
         try await store.report(report.take(), claim: claim)
+        if report.omitted > 0 { try await store.omitted(report.omitted, claim: claim) }
         return summary
     }
 
-    /// Errors kept in a job's report; rows past them are still counted invalid.
+    /// Errors kept in a job's report; rows past them are still counted invalid, and the report's
+    /// last line says how many errors it leaves out.
     static let reportedErrors = 100_000
+    /// Runs of one job that may end with their process (a crash, a kill, a lost lease) before the
+    /// job is failed instead of run again.
+    static let crashesTolerated = 2
+    static let crashedMessage =
+        "the import was stopped twice while it ran (its service crashed or was killed) and is not run again: check the file"
+
 }
 
 /// Jobs this instance runs now.
@@ -180,20 +198,26 @@ final class StopSignal: Sendable {
 /// A job's row errors between two writes to its report, numbered within their row, and at most
 /// `limit` in all.
 final class ErrorReportBuffer: Sendable {
-    private let state = Mutex((pending: [(error: CSVImporter.RowError, seq: Int)](), lastRow: 0, seq: 0, kept: 0))
+    private let state = Mutex((pending: [(error: CSVImporter.RowError, seq: Int)](), lastRow: 0, seq: 0, kept: 0, omitted: 0))
     let limit: Int
 
     init(limit: Int) { self.limit = limit }
 
     func append(_ error: CSVImporter.RowError) {
         state.withLock { state in
-            guard state.kept < limit else { return }
+            guard state.kept < limit else {
+                state.omitted += 1
+                return
+            }
             state.seq = error.row == state.lastRow ? state.seq + 1 : 0
             state.lastRow = error.row
             state.kept += 1
             state.pending.append((error, state.seq))
         }
     }
+
+    /// Errors past the limit.
+    var omitted: Int { state.withLock { $0.omitted } }
 
     func take() -> [(error: CSVImporter.RowError, seq: Int)] {
         state.withLock { state in

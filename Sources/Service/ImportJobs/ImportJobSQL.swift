@@ -15,7 +15,7 @@ enum ImportJobSQL {
         "SELECT \(ImportJob.columns) FROM import_jobs WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2")
     static let pageBefore = PGStatement(
         "SELECT \(ImportJob.columns) FROM import_jobs WHERE tenant_id = $1 AND id < $2::uuid ORDER BY id DESC LIMIT $3")
-    static let exists = PGStatement("SELECT purged_at FROM import_jobs WHERE tenant_id = $1 AND id = $2")
+    static let exists = PGStatement("SELECT purged_at, errors_omitted FROM import_jobs WHERE tenant_id = $1 AND id = $2")
     static let errorsPage = PGStatement(
         """
         SELECT row_number, seq, field, reason FROM import_errors
@@ -23,14 +23,18 @@ enum ImportJobSQL {
         ORDER BY row_number, seq LIMIT $5
         """)
 
-    /// A run begins: the counts and the error report of an earlier, interrupted run go.
+    /// A run begins: the counts and the error report of an earlier, interrupted run go. A job
+    /// found `running` was left so by a run that never ended: its instance crashed (or lost the
+    /// lease), counted in `crashed_runs`.
     static let start = PGStatement(
         """
         UPDATE import_jobs SET status = 'running', attempts = attempts + 1, started_at = now(), error = NULL,
+            crashed_runs = crashed_runs + CASE WHEN status = 'running' THEN 1 ELSE 0 END, errors_omitted = 0,
             rows_read = 0, rows_created = 0, rows_updated = 0, rows_unchanged = 0, rows_superseded = 0, rows_invalid = 0
         WHERE tenant_id = $1 AND id = $2 AND finished_at IS NULL
-        RETURNING upload_chunks, attempts - stopped_runs AS failed_or_current
+        RETURNING upload_chunks, attempts - stopped_runs AS failed_or_current, crashed_runs
         """)
+    static let errorsOmitted = PGStatement("UPDATE import_jobs SET errors_omitted = $3 WHERE tenant_id = $1 AND id = $2")
     static let discardErrors = PGStatement("DELETE FROM import_errors WHERE tenant_id = $1 AND job_id = $2")
     static let chunk = PGStatement("SELECT data FROM import_uploads WHERE tenant_id = $1 AND job_id = $2 AND seq = $3")
     static let progress = PGStatement("UPDATE import_jobs SET rows_read = greatest(rows_read, $3) WHERE tenant_id = $1 AND id = $2")

@@ -23,40 +23,77 @@ public struct ImportJobStore: Sendable {
         public var owner: UUID
     }
 
-    /// Stores `body` as a new job's upload while it arrives, and queues the job: one transaction,
-    /// committed only once the whole body is in (a client that drops halfway leaves nothing), on a
-    /// bulk lease (uploads hold at most the pool's bulk share). Past `limit` bytes the upload
-    /// stops with a 413 and nothing is kept.
-    public func create(tenant: UUID, body: RequestBody, limit: Int) async throws -> ImportJob {
+    /// Takes `body` as a new job's upload, and queues the job.
+    ///
+    /// The body is received into a scratch file first, at the client's pace, with no database
+    /// connection held: a client that trickles a gigabyte in over hours holds a file descriptor,
+    /// not a bulk connection. Once the whole body is in, it is stored at the disk's pace in one
+    /// transaction on a long-held bulk lease (at most the pool's bulk share, and never all of it
+    /// for one workspace while another waits). A client that drops halfway leaves nothing; past
+    /// `limit` bytes the upload stops with a 413 and nothing is kept.
+    public func create(tenant: UUID, body: RequestBody, limit: Int, scratchDirectory: String) async throws -> ImportJob {
         let id = ULID()
-        return try await pool.withConnection(lease: PoolLease(owner: tenant, isBulk: true)) { connection in
+        let scratch = URL(fileURLWithPath: scratchDirectory).appendingPathComponent("contacts-upload-\(id).csv")
+        let descriptor = open(scratch.path, O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ImportJobError.scratch(path: scratch.path, errno: errno) }
+        defer {
+            close(descriptor)
+            unlink(scratch.path)
+        }
+        var total = 0
+        for try await part in body {
+            total += part.readableBytes
+            guard total <= limit else { throw APIError.bodyTooLarge(limit: limit) }
+            try part.withUnsafeReadableBytes { bytes in
+                guard Self.writeAll(descriptor, bytes) else { throw ImportJobError.scratch(path: scratch.path, errno: errno) }
+            }
+        }
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw ImportJobError.scratch(path: scratch.path, errno: errno) }
+        return try await pool.withConnection(lease: PoolLease(owner: tenant, isBulk: true, isHeldLong: true)) { connection in
             try await connection.withTransaction { connection in
                 try await connection.query(ContactStore.tenantScope(tenant))
                 try await connection.query(ImportJobSQL.insertJob, [tenant, id.uuid])
-                var chunk = ByteBuffer()
-                var total = 0
+                var chunk = [UInt8](repeating: 0, count: Self.chunkBytes)
                 var chunks = 0
-                func store(_ bytes: ByteBuffer) async throws {
-                    let hex = "\\x" + hexadecimal(bytes.readableBytesView)
+                while true {
+                    let count = chunk.withUnsafeMutableBytes { Self.readFull(descriptor, $0) }
+                    guard count >= 0 else { throw ImportJobError.scratch(path: scratch.path, errno: errno) }
+                    if count == 0 { break }
+                    let hex = "\\x" + hexadecimal(chunk[..<count])
                     try await connection.query(ImportJobSQL.insertChunk, [tenant, id.uuid, chunks, hex])
                     chunks += 1
+                    if count < Self.chunkBytes { break }
                 }
-                for try await part in body {
-                    total += part.readableBytes
-                    guard total <= limit else { throw APIError.bodyTooLarge(limit: limit) }
-                    var part = part
-                    chunk.writeBuffer(&part)
-                    while chunk.readableBytes >= Self.chunkBytes {
-                        try await store(chunk.readSlice(length: Self.chunkBytes)!)
-                    }
-                    chunk.discardReadBytes()
-                }
-                if chunk.readableBytes > 0 { try await store(chunk) }
                 let rows = try await connection.query(ImportJobSQL.sealUpload, [tenant, id.uuid, total, chunks])
                 try await connection.query(ImportQueueSQL.enqueue, [id.uuid, tenant])
                 return try ImportJob(row: rows[0])
             }
         }
+    }
+
+    /// Writes all of `bytes`, across short writes.
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return false }
+            offset += written
+        }
+        return true
+    }
+
+    /// Reads until `buffer` is full or the file ends; the count, or -1.
+    private static func readFull(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        var offset = 0
+        while offset < buffer.count {
+            let count = read(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return -1 }
+            if count == 0 { break }
+            offset += count
+        }
+        return offset
     }
 
     public func job(id: ULID, tenant: UUID) async throws -> ImportJob? {
@@ -71,10 +108,11 @@ public struct ImportJobStore: Sendable {
         return (Array(jobs.prefix(limit)), jobs.count > limit)
     }
 
-    /// Whether the job exists in `tenant`, and whether retention has deleted its report.
-    public func reportState(id: ULID, tenant: UUID) async throws -> (exists: Bool, purged: Bool) {
-        guard let row = try await inTenant(tenant, PGQuery(ImportJobSQL.exists, [tenant, id.uuid])).first else { return (false, false) }
-        return (true, try row.decode(Date?.self, column: "purged_at") != nil)
+    /// Whether the job exists in `tenant`, whether retention has deleted its report, and how many
+    /// errors the report leaves out (past its cap).
+    public func reportState(id: ULID, tenant: UUID) async throws -> (exists: Bool, purged: Bool, omitted: Int) {
+        guard let row = try await inTenant(tenant, PGQuery(ImportJobSQL.exists, [tenant, id.uuid])).first else { return (false, false, 0) }
+        return (true, try row.decode(Date?.self, column: "purged_at") != nil, try row.decode(Int.self, column: "errors_omitted"))
     }
 
     /// The job's error report in row order, a page of `CSVImporter.RowError`s at a time (each page
@@ -113,9 +151,10 @@ public struct ImportJobStore: Sendable {
         guard rows.affectedRowCount == 1 else { throw ImportJobError.leaseLost }
     }
 
-    /// Marks the job running for a new attempt; its chunk count and how many runs there were that
-    /// did not stop at a shutdown (this one included), or `nil` when it has ended already.
-    func start(_ claim: Claim) async throws -> (chunks: Int, attempts: Int)? {
+    /// Marks the job running for a new attempt; its chunk count, how many runs there were that
+    /// did not stop at a shutdown (this one included) and how many of them crashed, or `nil` when
+    /// it has ended already.
+    func start(_ claim: Claim) async throws -> (chunks: Int, attempts: Int, crashes: Int)? {
         let rows = try await pool.withConnection(lease: PoolLease(owner: claim.tenant)) { connection in
             try await connection.pipeline([
                 ContactStore.tenantScope(claim.tenant),
@@ -124,27 +163,32 @@ public struct ImportJobStore: Sendable {
             ])[1]
         }
         guard let row = rows.first else { return nil }
-        return (try row.decode(Int.self, column: "upload_chunks"), try row.decode(Int.self, column: "failed_or_current"))
+        return (
+            try row.decode(Int.self, column: "upload_chunks"), try row.decode(Int.self, column: "failed_or_current"),
+            try row.decode(Int.self, column: "crashed_runs")
+        )
     }
 
     /// Writes the upload to `file`, chunk by chunk (one in memory at a time), renewing the lease;
     /// throws ``ImportJobError/tooManyRows(limit:)`` once the file has more than `maximumRows`
-    /// lines after its header.
+    /// records after its header (records as the import reads them, not lines: a quoted cell may
+    /// hold line breaks).
     func download(_ claim: Claim, chunks: Int, to file: URL, lease: Duration, maximumRows: Int) async throws {
         let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ImportJobError.scratch(path: file.path, errno: errno) }
         defer { close(descriptor) }
-        var lines = 0
+        var counter = CSVRecordCounter()
         for seq in 0..<chunks {
             let rows = try await inTenant(claim.tenant, PGQuery(ImportJobSQL.chunk, [claim.tenant, claim.job, seq]), bulk: true)
             guard let row = rows.first else { throw PGError(kind: .unexpectedResponse, message: "an upload chunk is missing") }
             let bytes = try Self.bytea(try row.decode(String.self, column: "data"))
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             guard written == bytes.count else { throw ImportJobError.scratch(path: file.path, errno: errno) }
-            lines += bytes.count { $0 == UInt8(ascii: "\n") }
-            guard lines <= maximumRows + 1 else { throw ImportJobError.tooManyRows(limit: maximumRows) }
+            counter.count(bytes)
+            guard counter.records <= maximumRows + 1 else { throw ImportJobError.tooManyRows(limit: maximumRows) }
             try await renew(claim, lease: lease)
         }
+        guard counter.recordsAtEnd <= maximumRows + 1 else { throw ImportJobError.tooManyRows(limit: maximumRows) }
     }
 
     /// `bytea` in its hex output form (`\x4142…`) as bytes.
@@ -184,6 +228,11 @@ public struct ImportJobStore: Sendable {
                 claim.tenant, claim.job, errors.map { String($0.error.row) }, errors.map { String($0.seq) },
                 errors.map(\.error.field), errors.map(\.error.reason),
             ]), bulk: true)
+    }
+
+    /// How many errors the report leaves out, past its cap.
+    func omitted(_ count: Int, claim: Claim) async throws {
+        try await inTenant(claim.tenant, PGQuery(ImportJobSQL.errorsOmitted, [claim.tenant, claim.job, count]))
     }
 
     /// The job has ended: its counts (or its error), and its queue entry kept for retention.
@@ -244,11 +293,25 @@ public struct ImportJobStore: Sendable {
 }
 
 /// Why a run stopped without an outcome of its own.
-public enum ImportJobError: Error, Sendable, Equatable {
+public enum ImportJobError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Another runner holds the job now (this one's lease ran out).
     case leaseLost
     /// The scratch file for the upload could not be written.
     case scratch(path: String, errno: Int32)
-    /// The file has more lines than a job takes.
+    /// The file has more records than a job takes.
     case tooManyRows(limit: Int)
+
+    var isTooManyRows: Bool {
+        if case .tooManyRows = self { return true }
+        return false
+    }
+
+    /// What the job's `error` says.
+    public var description: String {
+        switch self {
+        case .leaseLost: "another instance runs the job now"
+        case .scratch(let path, let errno): "the scratch file \(path) cannot be written (errno \(errno))"
+        case .tooManyRows(let limit): "the file has more than \(limit) rows (one job takes at most that many)"
+        }
+    }
 }

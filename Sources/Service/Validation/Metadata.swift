@@ -22,7 +22,7 @@ public enum Metadata {
             ok = false
         }
         if value.depth > maximumDepth {
-            errors.add("metadata", "metadata is nested too deeply (at most \(maximumDepth) levels)")
+            errors.add("metadata", tooDeep)
             ok = false
         }
         if value.containsNUL {
@@ -43,6 +43,8 @@ public enum Metadata {
         return ok ? String(Substring(rawText)) : nil
     }
 
+    /// Also what metadata nested past what the parser reads at all gets.
+    public static let tooDeep = "metadata is nested too deeply (at most \(maximumDepth) levels)"
     public static let tooLong = "metadata is too long (at most \(maximumBytes) bytes)"
     /// Also what an update-contact merge whose result would break the limit gets.
     public static let tooLongAsStored =
