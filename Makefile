@@ -41,12 +41,17 @@ TEST_TRAITS = --traits OTLPTracing
 # The bulk suites (import jobs, exports: thousands of rows each) run on their own, after the rest:
 # beside them, the suites that bound a request's time would measure their load instead.
 BULK_SUITES = ImportJobTests|ExportTests
+# The attacks on the bulk paths: slow and stalled clients timed against another workspace's
+# requests, and a process's peak memory around one job. One test at a time, in a process of their
+# own: beside other suites they would measure those suites' load.
+ALONE_SUITES = BulkAttackTests|BulkNeighbourTests|MemoryBoundTests
 
 test: test-deps compose-check
 	@echo "building the tests (a first build takes some minutes)"
 	$(SWIFT) build $(TEST_TRAITS) --build-tests --quiet
-	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --skip 'CitusTests|$(BULK_SUITES)'
-	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --filter '$(BULK_SUITES)'
+	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --skip 'CitusTests|$(BULK_SUITES)|$(ALONE_SUITES)'
+	scripts/with-test-postgres.sh bash -c "$(SWIFT) test $(TEST_TRAITS) --skip-build --filter '$(BULK_SUITES)' \
+	  && $(SWIFT) test $(TEST_TRAITS) --skip-build --no-parallel --filter '$(ALONE_SUITES)'"
 	scripts/with-test-postgres.sh scripts/schemathesis.sh
 	scripts/with-citus.sh bash -c "$(SWIFT) test $(TEST_TRAITS) --skip-build --filter '$(CITUS_SUITES)' --skip '$(CITUS_SKIP)' \
 	  && $(SWIFT) test $(TEST_TRAITS) --skip-build --filter '$(BULK_SUITES)'"

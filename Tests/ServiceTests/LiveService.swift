@@ -15,8 +15,11 @@ import Glibc
 struct RawClient {
     let fd: Int32
 
-    init(port: Int) throws {
+    /// `receiveBuffer`: the socket's receive buffer in bytes, set before connecting (a client that
+    /// stops reading then stalls the server after little data).
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -122,7 +125,7 @@ func withLiveService(
     configure(&configuration)
     var connection = configuration.database(url: TestServer.value("TEST_DATABASE_URL"))
     if let applicationName { connection = connection.with("application_name", applicationName) }
-    let pool = ConnectionPool(connection: connection)
+    let pool = ConnectionPool(connection: connection, configuration: configuration.pool)
     let ports = NIOLockedValueBox<(api: Int?, metrics: Int?)>((nil, nil))
     let app = buildApplication(
         pool: pool, configuration: configuration, logger: Logger(label: "live"),

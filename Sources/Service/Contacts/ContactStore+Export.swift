@@ -1,6 +1,10 @@
 import AsyncAlgorithms
 public import FoundationEssentials
 import PGStore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension ContactStore {
     /// Contacts per statement of an export.
@@ -61,6 +65,26 @@ public enum ExportError: Error, Sendable {
     case clientStalled(Duration)
 }
 
+/// When an export's client last took data: the stall bound counts from there, so a slow client
+/// that keeps reading is never cut off, whatever a page weighs.
+public final class ExportProgress: Sendable {
+    private let last = Atomic<Int64>(ExportProgress.now())
+
+    public init() {}
+
+    /// The client took data just now.
+    public func touch() { last.store(Self.now(), ordering: .relaxed) }
+
+    /// How long since the client last took data.
+    var idle: Duration { .nanoseconds(Self.now() - last.load(ordering: .relaxed)) }
+
+    private static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}
+
 /// One export's snapshot and connection, from ``ContactStore/beginExport(tenant:)`` to
 /// ``run(stallTimeout:_:)``'s end (or the session being dropped unused).
 public struct ExportSession: Sendable {
@@ -77,9 +101,11 @@ public struct ExportSession: Sendable {
     /// the export with ``ExportError/clientStalled(_:)`` and the connection is given back at
     /// once, while `chunk` may still be stuck on the client. A session the server ends while it
     /// waits (killed, timed out) is given back at once too.
-    /// `whenAbandoned` runs when the database side gives up that way (the caller ends its side).
+    /// `whenAbandoned` runs when the database side gives up that way (the caller ends its side);
+    /// `progress` is touched by the caller whenever the client takes data.
     public func run(
-        stallTimeout: Duration, whenAbandoned: @escaping @Sendable () -> Void = {}, _ chunk: ([Contact]) async throws -> Void
+        stallTimeout: Duration, progress: ExportProgress = ExportProgress(), whenAbandoned: @escaping @Sendable () -> Void = {},
+        _ chunk: ([Contact]) async throws -> Void
     ) async throws {
         let connection = lease.connection
         let (lease, tenant) = (lease, tenant)
@@ -92,7 +118,7 @@ public struct ExportSession: Sendable {
                         let rows = try await connection.query(ContactStore.exportQuery(after: after, tenant: tenant))
                         let more = rows.count > ContactStore.exportChunk
                         if more { after = ULID(uuid: try rows[ContactStore.exportChunk - 1].decode(UUID.self, column: "id")) }
-                        try await Self.hand(rows, to: pages, within: stallTimeout, watching: connection)
+                        try await Self.hand(rows, to: pages, within: stallTimeout, progress: progress, watching: connection)
                         if !more { break }
                     }
                     try await connection.execute(script: "COMMIT")
@@ -115,10 +141,12 @@ public struct ExportSession: Sendable {
     /// Gives the connection back without running the export (the response could not start).
     public func cancel() async { await lease.release() }
 
-    /// Sends `rows` once the consumer takes them, or throws: the client stalled past `timeout`,
-    /// or the server ended the idle session meanwhile.
+    /// Sends `rows` once the consumer takes them, or throws: the client took no data for
+    /// `timeout`, or the server ended the idle session meanwhile. The deadline moves with the
+    /// client's progress (one timer, re-armed for what is left of the bound, not a polling loop).
     private static func hand(
-        _ rows: PGRows, to pages: AsyncThrowingChannel<PGRows, any Error>, within timeout: Duration, watching connection: PGConnection
+        _ rows: PGRows, to pages: AsyncThrowingChannel<PGRows, any Error>, within timeout: Duration, progress: ExportProgress,
+        watching connection: PGConnection
     ) async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
@@ -126,7 +154,7 @@ public struct ExportSession: Sendable {
                 return !Task.isCancelled
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
+                while case let idle = progress.idle, idle < timeout { try await Task.sleep(for: timeout - idle) }
                 throw ExportError.clientStalled(timeout)
             }
             group.addTask {

@@ -26,6 +26,9 @@ public struct ExportController: Sendable {
 
     enum Format { case csv, ndjson }
 
+    /// What the body is written in at most (a page of large contacts weighs megabytes).
+    static let writeBytes = 256 * 1024
+
     /// The format `Accept` asks for, per RFC 9110 §12.5.1: each of ours gets the quality of the
     /// most specific range that matches it (`text/csv` over `text/*` over `*/*`), `q=0` refuses
     /// it, the higher quality wins and CSV wins a tie. No `Accept` is CSV; nothing acceptable, 406.
@@ -49,9 +52,16 @@ public struct ExportController: Sendable {
         let body = ResponseBody { writer in
             var buffer = ByteBuffer()
             if format == .csv { buffer.writeString(ExportCSV.header) }
+            let progress = ExportProgress()
             do {
-                try await session.run(stallTimeout: stallTimeout, whenAbandoned: { channel?.close(promise: nil) }) { contacts in
+                try await session.run(stallTimeout: stallTimeout, progress: progress, whenAbandoned: { channel?.close(promise: nil) }) { contacts in
                     for contact in contacts {
+                        // Written in pieces, so the stall bound sees a slow reader's progress.
+                        if buffer.readableBytes >= Self.writeBytes {
+                            try await writer.write(buffer)
+                            buffer.clear()
+                            progress.touch()
+                        }
                         switch format {
                         case .csv: ExportCSV.write(contact, to: &buffer)
                         case .ndjson:
@@ -63,6 +73,7 @@ public struct ExportController: Sendable {
                     }
                     try await writer.write(buffer)
                     buffer.clear()
+                    progress.touch()
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
             } catch ExportError.clientStalled(let bound) {

@@ -1,0 +1,147 @@
+import Foundation
+import PGStore
+@testable import Service
+import TestSupport
+import Testing
+
+/// One workspace's slow or stalled bulk clients against another workspace's work, on a live
+/// socket: no connection is held at a client's pace beyond a bound, and no workspace holds every
+/// bulk connection while another waits.
+@Suite("Bulk neighbours on a live socket")
+struct BulkNeighbourTests {
+    /// Sends one request with `Connection: close` and reads the whole answer.
+    static func exchange(_ port: Int, _ request: String, within limit: Duration = .seconds(20)) async throws -> String {
+        let client = try RawClient(port: port)
+        defer { client.close() }
+        client.send(request)
+        return try await client.readUntilClosed(within: limit).text
+    }
+
+    static func batch(_ port: Int, token: String, index: Int) async throws -> (status: Int, took: Duration) {
+        let body = #"{"contacts": [{"phone": "+1415555\#(String(format: "%04d", index % 10_000))", "name": "n\#(index)"}]}"#
+        let started = ContinuousClock.now
+        let text = try await exchange(
+            port,
+            "POST /api/v1/actions/create-contacts HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        return (Int(text.dropFirst("HTTP/1.1 ".count).prefix(3)) ?? 0, ContinuousClock.now - started)
+    }
+
+    static func exportRequest(_ token: String) -> String {
+        "GET /api/v1/contacts/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n"
+    }
+
+    /// About 8 MB of export (more than the sockets between server and client hold) in `tenant`.
+    static func fill(_ tenant: UUID) async throws {
+        let pad = String(repeating: "x", count: 2_000)
+        var csv = "phone,metadata\n"
+        for index in 0..<4_000 { csv += "+1415555\(String(format: "%04d", index)),\"{\"\"pad\"\": \"\"\(pad)\"\"}\"\n" }
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("neighbours-\(UUID().uuidString).csv")
+        try Data(csv.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try await TestEnvironment.asOwner { _, connection in
+            try await CSVImporter(connection: connection, tenant: tenant).run(file: file) { _ in }
+        }
+    }
+
+    /// Two uploads from A trickling in at 40 KB/s (above the 32 KiB/s floor) hold no database
+    /// connection: B's batches keep getting 2xx, promptly, the whole time, and A's uploads are
+    /// accepted once complete.
+    @Test func trickledUploadsHoldNoConnection() async throws {
+        let a = try await TestEnvironment.tenant()
+        let b = try await TestEnvironment.tenant()
+        try await withLiveService { service in
+            let line = "+14155550199,a name that makes the row long enough\n"
+            var body = "phone,name\n"
+            while body.utf8.count < 200_000 { body += line }
+            let bytes = Array(body.utf8)
+            let head = "POST /api/v1/imports HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(a.token)\r\n"
+                + "Content-Type: text/csv\r\nConnection: close\r\nContent-Length: \(bytes.count)\r\n\r\n"
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        let client = try RawClient(port: service.port)
+                        defer { client.close() }
+                        client.send(head)
+                        for start in stride(from: 0, to: bytes.count, by: 4_000) {  // 40 KB/s
+                            client.send(String(decoding: bytes[start..<min(start + 4_000, bytes.count)], as: UTF8.self))
+                            try await Task.sleep(for: .milliseconds(100))
+                        }
+                        return try await client.readUntilClosed(within: .seconds(20)).text
+                    }
+                }
+                // Meanwhile (about 5 s), B's batches one after another.
+                var answers: [(status: Int, took: Duration)] = []
+                for index in 0..<40 {
+                    answers.append(try await Self.batch(service.port, token: b.token, index: index))
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(answers.allSatisfy { $0.status == 200 }, "\(answers.map(\.status))")
+                #expect(answers.allSatisfy { $0.took < .seconds(1) }, "\(answers.map(\.took))")
+                for try await answer in group { #expect(answer.hasPrefix("HTTP/1.1 202"), "\(answer.prefix(200))") }
+            }
+        }
+    }
+
+    /// Exports from A whose client stops reading: A holds at most all bulk connections but one,
+    /// so B's batches and B's own export go on; the database side lets go after the stall bound,
+    /// closing A's stalled responses, and the connections are free again.
+    @Test func stalledExportsHoldAtMostTheirShareAndOnlyForTheBound() async throws {
+        let a = try await TestEnvironment.tenant()
+        let b = try await TestEnvironment.tenant()
+        try await Self.fill(a.tenant)
+        _ = try await TestAPI.with { api in try await api.create(#"{"phone": "+14155550100"}"#, token: b.token) }
+        try await withLiveService({ $0.exportStallTimeout = .seconds(2) }) { service in
+            let stalled = try (0..<2).map { _ in try RawClient(port: service.port, receiveBuffer: 4_096) }
+            defer { stalled.forEach { $0.close() } }
+            for client in stalled { client.send(Self.exportRequest(a.token)) }
+            // Until the first has filled the buffers between it and the server and stalls.
+            try await Task.sleep(for: .milliseconds(1_000))
+            let started = ContinuousClock.now
+            for index in 0..<5 {
+                let answer = try await Self.batch(service.port, token: b.token, index: index)
+                #expect(answer.status == 200)
+                #expect(answer.took < .seconds(1))
+            }
+            let bExport = try await Self.exchange(service.port, Self.exportRequest(b.token))
+            #expect(bExport.hasPrefix("HTTP/1.1 200"), "\(bExport.prefix(200))")
+            #expect(bExport.hasSuffix("\r\n0\r\n\r\n"))
+            #expect(ContinuousClock.now - started < .seconds(2))
+            // Past the bound, the first stalled response is ended without its final chunk. (The
+            // second waited for A's one long lease: a 503, or its export once the first was
+            // ended, read whole here since this client now reads.)
+            try await Task.sleep(for: .seconds(3))
+            let (first, closed) = try await stalled[0].readUntilClosed(within: .seconds(10))
+            #expect(closed)
+            #expect(first.hasPrefix("HTTP/1.1 200"))
+            #expect(!first.hasSuffix("\r\n0\r\n\r\n"))
+            let second = try await stalled[1].readUntilClosed(within: .seconds(20))
+            #expect(second.closed)
+            let again = try await Self.exchange(service.port, Self.exportRequest(a.token))
+            #expect(again.hasPrefix("HTTP/1.1 200"))
+            #expect(again.hasSuffix("\r\n0\r\n\r\n"))
+        }
+    }
+
+    /// With no bulk connection free, an export is a 503 with `Retry-After` before any byte, as an
+    /// upload is: never a 200 that closes empty.
+    @Test func anExportWithNoConnectionFreeIs503BeforeAnyByte() async throws {
+        let a = try await TestEnvironment.tenant()
+        let b = try await TestEnvironment.tenant()
+        try await Self.fill(a.tenant)
+        // Two connections: one bulk connection, which A's stalled export holds.
+        try await withLiveService({
+            $0.pool = ConnectionPoolConfiguration(maxConnections: 2, acquireTimeout: .milliseconds(500))
+            $0.exportStallTimeout = .seconds(10)
+        }) { service in
+            let stalled = try RawClient(port: service.port, receiveBuffer: 4_096)
+            defer { stalled.close() }
+            stalled.send(Self.exportRequest(a.token))
+            try await Task.sleep(for: .milliseconds(1_000))
+            let refused = try await Self.exchange(service.port, Self.exportRequest(b.token))
+            #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused.prefix(200))")
+            #expect(refused.lowercased().contains("retry-after: "))
+            #expect(refused.contains(#""code":"#))
+        }
+    }
+}
