@@ -92,6 +92,10 @@ enum ImportQueueSQL {
     static let finish = PGStatement(
         "UPDATE import_queue SET finished_at = now(), lease_owner = NULL, lease_until = NULL WHERE job_id = $1 AND lease_owner = $2")
     static let expired = PGStatement(
-        "SELECT job_id, tenant_id FROM import_queue WHERE finished_at < now() - make_interval(secs => $1) ORDER BY finished_at LIMIT 100")
+        """
+        SELECT job_id, tenant_id FROM import_queue
+        WHERE finished_at < now() - make_interval(secs => $1) AND ($2::uuid IS NULL OR tenant_id = $2)
+        ORDER BY finished_at LIMIT 100
+        """)
     static let forget = PGStatement("DELETE FROM import_queue WHERE job_id = $1")
 }
