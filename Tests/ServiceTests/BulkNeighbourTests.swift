@@ -31,11 +31,12 @@ struct BulkNeighbourTests {
         "GET /api/v1/contacts/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n"
     }
 
-    /// About 8 MB of export (more than the sockets between server and client hold) in `tenant`.
+    /// About 20 MB of export in `tenant`: more than the sockets between server and client, NIO's
+    /// buffer and the page waiting in the channel hold together (a client that stops reading stalls).
     static func fill(_ tenant: UUID) async throws {
         let pad = String(repeating: "x", count: 2_000)
         var csv = "phone,metadata\n"
-        for index in 0..<4_000 { csv += "+1415555\(String(format: "%04d", index)),\"{\"\"pad\"\": \"\"\(pad)\"\"}\"\n" }
+        for index in 0..<10_000 { csv += "+1415\(555 + index / 10_000)\(String(format: "%04d", index % 10_000)),\"{\"\"pad\"\": \"\"\(pad)\"\"}\"\n" }
         let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("neighbours-\(UUID().uuidString).csv")
         try Data(csv.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
