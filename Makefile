@@ -34,7 +34,7 @@ CITUS_SKIP = tagsStoredBeforeAreFoldedIntoNFC|theWorstInputOfEachFieldDoesNotSta
 
 # The whole suite on one PostgreSQL; the served OpenAPI document against the service, by the
 # pinned Schemathesis (0 findings, schemathesis.toml); then the contract on a Citus coordinator
-# with two workers (Citus is built from ../shared/vendor once per machine, outside the clone).
+# with two workers (Citus is built from vendor/citus once per machine, outside the clone).
 # Built with the OTLP exporter (the trait the Dockerfile enables), so its test runs.
 TEST_TRAITS = --traits OTLPTracing
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Builds Citus 13.2.2 from ../shared/vendor (no Debian package exists) and installs it into this
+# Builds Citus 13.2.2 from vendor/citus (no Debian package exists; CITUS_VENDOR names another
+# folder holding citus-13.2.2.tar.xz and its patch) and installs it into this
 # machine's PostgreSQL 15, once per machine: the build is kept in $CITUS_CACHE (outside the clone),
 # and a machine where citus.so is already installed does nothing.
 # Usage: scripts/install-citus.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-vendor=${CITUS_VENDOR:-$PWD/../shared/vendor}
+vendor=${CITUS_VENDOR:-$PWD/vendor/citus}
 cache=${CITUS_CACHE:-/var/cache/contacts-citus}
 version=13.2.2
+# citusdata/citus v13.2.2 as vendor/citus holds it (`git archive`, xz).
+sha256=6ffb1af003e08550f20e34a1544d77d82cf92ed896293d44676e2547d1d3372f
 pgbin=$(scripts/pg-bin.sh)
 libdir=$("$pgbin/pg_config" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
 if [ -f "$libdir/citus.so" ] && [ -f "$cache/citus-$version/.installed" ]; then exit 0; fi
@@ -20,6 +23,8 @@ scripts/install-deps.sh postgresql-server-dev-15 liblz4-dev libzstd-dev libkrb5-
 mkdir -p "$cache"
 src="$cache/citus-$version"
 if [ ! -f "$src/.built" ]; then
+  echo "$sha256  $vendor/citus-$version.tar.xz" | sha256sum -c --quiet - \
+    || { echo "$vendor/citus-$version.tar.xz is not the Citus $version this project pins" >&2; exit 1; }
   echo "building Citus $version into $cache (once per machine)" >&2
   rm -rf "$src"
   tar -xJf "$vendor/citus-$version.tar.xz" -C "$cache"

@@ -113,15 +113,7 @@ struct ExportTests {
     @Test func anExportCutOffMidwayEndsWithoutItsFinalChunk() async throws {
         let (token, tenant, _) = try await TestEnvironment.tenant()
         // About 8 MB to export, more than the sockets between server and client hold, in few rows.
-        let pad = String(repeating: "x", count: 2_000)
-        var csv = "phone,metadata\n"
-        for index in 0..<4_000 { csv += "+1415555\(String(format: "%04d", index)),\"{\"\"pad\"\": \"\"\(pad)\"\"}\"\n" }
-        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("export-cut-\(UUID().uuidString).csv")
-        try Data(csv.utf8).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        _ = try await TestEnvironment.asOwner { _, connection in
-            try await CSVImporter(connection: connection, tenant: tenant).run(file: file) { _ in }
-        }
+        try await TestEnvironment.importPaddedContacts(4_000, into: tenant)
         let name = "export-cut-\(UUID().uuidString.prefix(8))"
         try await withLiveService(applicationName: name) { service in
             let client = try RawClient(port: service.port)

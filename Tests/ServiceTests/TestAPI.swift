@@ -32,6 +32,23 @@ enum TestEnvironment {
         }
     }
 
+    /// Imports `count` contacts of 2 KB each into `tenant` with the CLI's engine (as the owner):
+    /// an export of them outweighs what the sockets between a server and a client that stops
+    /// reading hold (4,000 make 8 MB).
+    static func importPaddedContacts(_ count: Int, into tenant: UUID) async throws {
+        let pad = String(repeating: "x", count: 2_000)
+        var csv = "phone,metadata\n"
+        for index in 0..<count {
+            csv += "+1415\(555 + index / 10_000)\(String(format: "%04d", index % 10_000)),\"{\"\"pad\"\": \"\"\(pad)\"\"}\"\n"
+        }
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("padded-\(UUID().uuidString).csv")
+        try Data(csv.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try await asOwner { _, connection in
+            try await CSVImporter(connection: connection, tenant: tenant).run(file: file) { _ in }
+        }
+    }
+
     /// A new account with a workspace; its token and tenant id.
     static func tenant() async throws -> (token: String, tenant: UUID, account: UUID) {
         let created = try await asOwner { admin, _ in try await admin.createAccount(name: "test") }

@@ -35,7 +35,8 @@ public func buildRouter(
     ExportController(store: store, stallTimeout: configuration.exportStallTimeout).addRoutes(to: tenantRoutes)
     ImportsController(
         store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit,
-        scratchDirectory: configuration.imports.scratchDirectory, jobQueued: importJobQueued
+        scratchDirectory: configuration.imports.scratchDirectory, uploads: UploadSlots(capacity: configuration.imports.uploadsAtOnce),
+        jobQueued: importJobQueued
     ).addRoutes(to: tenantRoutes)
     ContactsController(store: store, cursors: cursors).addRoutes(
         to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)),

@@ -89,6 +89,8 @@ extension ServiceSetting {
         seconds("export.stall.seconds", "An export whose client takes no data for this long ends, and its connection is given back.",
             \.exportStallTimeout),
         int("import.body.limit.bytes", "Largest import upload (413 above).", \.imports.bodyLimit, 1...(1 << 40)),
+        int("import.uploads.at.once", "Uploads one instance receives at once (one workspace: half); more get a 503.",
+            \.imports.uploadsAtOnce, 1...10_000),
         int("import.min.upload.bytes.per.second", "An import upload slower than this over a read-timeout window is dropped.",
             \.imports.minimumUploadBytesPerSecond, 1...(1 << 30)),
         seconds("import.retention.seconds", "Uploads and error reports are deleted this long after their job ended (default 7 days).",

@@ -2,9 +2,6 @@ import AsyncAlgorithms
 public import FoundationEssentials
 import PGStore
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension ContactStore {
     /// Contacts per statement of an export.
@@ -51,10 +48,11 @@ extension ContactStore {
     }
 }
 
-/// Raised in an export's transaction: a page's plan must not depend on statistics, which lag
-/// behind a big import into a new workspace (measured: 25-30 s a page right after 400,000 rows,
-/// against a fraction of a second once analyzed). Without sequential scans, hash or merge joins,
-/// every page is the same index walk, whatever the planner believes the workspace holds.
+/// Set in an export's transaction: a page's plan must not depend on statistics, which lag behind
+/// a big import into a new workspace (the attack of issue 19 saw 25-30 s a page right after
+/// 400,000 rows, 2.3 s for the whole export once analyzed). Without sequential scans, hash or
+/// merge joins, every page is the same index walk, whatever the planner believes the workspace
+/// holds.
 extension ContactStore {
     static let exportPlanSettings = "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 }
@@ -68,25 +66,19 @@ public enum ExportError: Error, Sendable {
 /// When an export's client last took data: the stall bound counts from there, so a slow client
 /// that keeps reading is never cut off, whatever a page weighs.
 public final class ExportProgress: Sendable {
-    private let last = Atomic<Int64>(ExportProgress.now())
+    private let last = Mutex(ContinuousClock.now)
 
     public init() {}
 
     /// The client took data just now.
-    public func touch() { last.store(Self.now(), ordering: .relaxed) }
+    public func touch() { last.withLock { $0 = .now } }
 
     /// How long since the client last took data.
-    var idle: Duration { .nanoseconds(Self.now() - last.load(ordering: .relaxed)) }
-
-    private static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
-    }
+    var idle: Duration { ContinuousClock.now - last.withLock { $0 } }
 }
 
 /// One export's snapshot and connection, from ``ContactStore/beginExport(tenant:)`` to
-/// ``run(stallTimeout:_:)``'s end (or the session being dropped unused).
+/// ``run(stallTimeout:progress:whenAbandoned:_:)``'s end (or the session being dropped unused).
 public struct ExportSession: Sendable {
     let lease: ConnectionLease
     let tenant: UUID
@@ -101,10 +93,11 @@ public struct ExportSession: Sendable {
     /// the export with ``ExportError/clientStalled(_:)`` and the connection is given back at
     /// once, while `chunk` may still be stuck on the client. A session the server ends while it
     /// waits (killed, timed out) is given back at once too.
-    /// `whenAbandoned` runs when the database side gives up that way (the caller ends its side);
-    /// `progress` is touched by the caller whenever the client takes data.
+    /// `whenAbandoned` runs with the reason when the database side ends early (the caller ends
+    /// its side); `progress` is touched by the caller whenever the client takes data.
     public func run(
-        stallTimeout: Duration, progress: ExportProgress = ExportProgress(), whenAbandoned: @escaping @Sendable () -> Void = {},
+        stallTimeout: Duration, progress: ExportProgress = ExportProgress(),
+        whenAbandoned: @escaping @Sendable (any Error) -> Void = { _ in },
         _ chunk: ([Contact]) async throws -> Void
     ) async throws {
         let connection = lease.connection
@@ -127,7 +120,7 @@ public struct ExportSession: Sendable {
                 } catch {
                     await lease.release()
                     pages.fail(error)
-                    whenAbandoned()
+                    whenAbandoned(error)
                 }
             }
             for try await rows in pages {
@@ -137,9 +130,6 @@ public struct ExportSession: Sendable {
             try await group.waitForAll()
         }
     }
-
-    /// Gives the connection back without running the export (the response could not start).
-    public func cancel() async { await lease.release() }
 
     /// Sends `rows` once the consumer takes them, or throws: the client took no data for
     /// `timeout`, or the server ended the idle session meanwhile. The deadline moves with the

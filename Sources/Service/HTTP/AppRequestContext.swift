@@ -26,8 +26,10 @@ public struct AppRequestContext: RequestContext {
 public struct ContinueGate: Sendable {
     let channel: (any Channel)?
 
-    /// Sends `100 Continue` if the request is waiting for one; nothing otherwise.
-    public func open() {
+    /// Sends `100 Continue` if `request` asked for one; nothing otherwise (no hop to the event
+    /// loop for the requests that did not ask, which are nearly all).
+    public func open(for request: Request) {
+        guard request.headers[.expect] != nil else { return }
         channel?.triggerUserOutboundEvent(HTTP1ProtocolGuard.SendContinue(), promise: nil)
     }
 }

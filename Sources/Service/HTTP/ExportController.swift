@@ -54,7 +54,15 @@ public struct ExportController: Sendable {
             if format == .csv { buffer.writeString(ExportCSV.header) }
             let progress = ExportProgress()
             do {
-                try await session.run(stallTimeout: stallTimeout, progress: progress, whenAbandoned: { channel?.close(promise: nil) }) { contacts in
+                try await session.run(stallTimeout: stallTimeout, progress: progress, whenAbandoned: { reason in
+                    // The database side gave up: end the client's side too (a write stuck on a
+                    // stalled client fails at once); a stall is said here, since that write then
+                    // fails as a closed channel.
+                    if case ExportError.clientStalled(let bound) = reason {
+                        logger.notice("export ended: the client took no data", metadata: ["contacts.stall_seconds": "\(bound.inSeconds)"])
+                    }
+                    channel?.close(promise: nil)
+                }) { contacts in
                     for contact in contacts {
                         // Written in pieces, so the stall bound sees a slow reader's progress.
                         if buffer.readableBytes >= Self.writeBytes {
@@ -76,9 +84,12 @@ public struct ExportController: Sendable {
                     progress.touch()
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            } catch let error as ChannelError {
+                // The client left, or a stall closed its side (said above).
+                logger.debug("export response ended", metadata: ["error": .string(String(describing: error))])
+                throw error
             } catch ExportError.clientStalled(let bound) {
-                logger.notice("export ended: the client took no data", metadata: ["contacts.stall_seconds": "\(bound.inSeconds)"])
-                throw ExportError.clientStalled(bound)
+                throw ExportError.clientStalled(bound)  // said above
             } catch {
                 logger.error("export failed", metadata: ["error": .string(String(describing: error))])
                 throw error

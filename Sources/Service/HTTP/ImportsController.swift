@@ -1,6 +1,7 @@
 import FoundationEssentials
 import HTTPTypes
 public import Hummingbird
+import Logging
 import NIOCore
 
 /// The import jobs (API.md, "Bulk over HTTP"): `POST /api/v1/imports` takes the CSV itself as the
@@ -9,18 +10,21 @@ public struct ImportsController: Sendable {
     let store: ImportJobStore
     let cursors: PageCursors
     let bodyLimit: Int
-    /// Where an upload is received before it is stored.
+    /// Where an upload is received before it is stored, and how many at once.
     let scratchDirectory: String
+    let uploads: UploadSlots
     /// Wakes this instance's runner once a job is queued.
     let jobQueued: @Sendable () -> Void
 
     public init(
-        store: ImportJobStore, cursors: PageCursors, bodyLimit: Int, scratchDirectory: String, jobQueued: @escaping @Sendable () -> Void
+        store: ImportJobStore, cursors: PageCursors, bodyLimit: Int, scratchDirectory: String, uploads: UploadSlots,
+        jobQueued: @escaping @Sendable () -> Void
     ) {
         self.store = store
         self.cursors = cursors
         self.bodyLimit = bodyLimit
         self.scratchDirectory = scratchDirectory
+        self.uploads = uploads
         self.jobQueued = jobQueued
     }
 
@@ -35,8 +39,9 @@ public struct ImportsController: Sendable {
         .unsupportedMediaType, code: "unsupported_media_type", message: "The body must be CSV (Content-Type: text/csv).")
 
     /// 415 unless `text/csv` (and not encoded); 413 from `Content-Length` before anything is
-    /// stored, or as soon as the body passes the limit; `100 Continue` only then; 202 once the
-    /// upload is committed.
+    /// stored, or as soon as the body passes the limit; 503 when this instance receives as many
+    /// uploads as it takes (or the workspace half of them), or its scratch space fails;
+    /// `100 Continue` only then; 202 once the upload is committed.
     @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let mediaType = request.headers[.contentType]?.split(separator: ";", maxSplits: 1).first.map { $0.trimmingWhitespace().lowercased() }
         guard mediaType == "text/csv" else { throw Self.unsupportedMediaType }
@@ -44,8 +49,17 @@ public struct ImportsController: Sendable {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
             throw APIError.bodyTooLarge(limit: bodyLimit)
         }
-        context.continueGate.open()
-        let job = try await store.create(tenant: context.tenant, body: request.body, limit: bodyLimit, scratchDirectory: scratchDirectory)
+        let tenant = context.tenant
+        guard uploads.take(tenant) else { throw Self.uploadsBusy }
+        defer { uploads.give(tenant) }
+        context.continueGate.open(for: request)
+        let job: ImportJob
+        do {
+            job = try await store.create(tenant: tenant, body: request.body, limit: bodyLimit, scratchDirectory: scratchDirectory)
+        } catch ImportJobError.scratch(let path, let errno) {
+            context.logger.error("upload scratch file failed", metadata: ["contacts.path": "\(path)", "contacts.errno": "\(errno)"])
+            throw APIError.unavailable("The upload cannot be received now; retry later.")
+        }
         jobQueued()
         var writer = JSONWriter()
         job.write(to: &writer)
@@ -93,6 +107,8 @@ public struct ImportsController: Sendable {
         job.write(to: &writer)
         return JSONResponse.make(status: .ok, bytes: writer.bytes)
     }
+
+    static let uploadsBusy = APIError.unavailable("This server receives as many uploads as it takes; retry shortly.")
 
     static func omittedLine(_ omitted: Int) -> String {
         "\(omitted) more errors are not listed: a report keeps the first \(ImportJobRunner.reportedErrors)"

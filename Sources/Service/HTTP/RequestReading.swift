@@ -14,7 +14,7 @@ public enum RequestReading {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
             throw APIError.bodyTooLarge(limit: bodyLimit)
         }
-        context.continueGate.open()
+        context.continueGate.open(for: request)
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: bodyLimit)

@@ -7,6 +7,9 @@ public struct ImportJobConfiguration: Sendable {
     /// clients holding a connection), instead of the small requests' whole-body deadline.
     /// Default 32 KiB/s.
     public var minimumUploadBytesPerSecond = 32 * 1024
+    /// Uploads one instance receives at once (each in a scratch file of up to ``bodyLimit``
+    /// until it is stored); one workspace takes at most half. Default 8.
+    public var uploadsAtOnce = 8
     /// Uploads and error reports are deleted this long after their job ended. Default 7 days.
     public var retention: Duration = .seconds(7 * 86_400)
     /// Jobs one instance runs at once. Default 1.

@@ -130,14 +130,8 @@ public struct ImportJobRunner: Service {
         } catch CSVImporter.ImportError.stopped {
             logger.info("import stopped at shutdown; queued again")
             try? await store.release(claim, stopped: true)
-        } catch CSVImporter.ImportError.tooManyRows(let limit) {
-            logger.info("import refused: too many rows")
-            try? await store.finish(claim, summary: nil, error: ImportJobError.tooManyRows(limit: limit).description)
         } catch let error as CSVImporter.ImportError {
             logger.info("import failed", metadata: ["error": "\(error)"])
-            try? await store.finish(claim, summary: nil, error: error.description)
-        } catch let error as ImportJobError where error.isTooManyRows {
-            logger.info("import refused: too many rows")
             try? await store.finish(claim, summary: nil, error: error.description)
         } catch ImportJobError.leaseLost {
             logger.warning("import lease lost: another instance runs the job now")

@@ -170,7 +170,7 @@ public struct ImportJobStore: Sendable {
     }
 
     /// Writes the upload to `file`, chunk by chunk (one in memory at a time), renewing the lease;
-    /// throws ``ImportJobError/tooManyRows(limit:)`` once the file has more than `maximumRows`
+    /// throws ``CSVImporter/ImportError/tooManyRows(_:)`` once the file has more than `maximumRows`
     /// records after its header (records as the import reads them, not lines: a quoted cell may
     /// hold line breaks).
     func download(_ claim: Claim, chunks: Int, to file: URL, lease: Duration, maximumRows: Int) async throws {
@@ -185,10 +185,10 @@ public struct ImportJobStore: Sendable {
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             guard written == bytes.count else { throw ImportJobError.scratch(path: file.path, errno: errno) }
             counter.count(bytes)
-            guard counter.records <= maximumRows + 1 else { throw ImportJobError.tooManyRows(limit: maximumRows) }
+            guard counter.records <= maximumRows + 1 else { throw CSVImporter.ImportError.tooManyRows(maximumRows) }
             try await renew(claim, lease: lease)
         }
-        guard counter.recordsAtEnd <= maximumRows + 1 else { throw ImportJobError.tooManyRows(limit: maximumRows) }
+        guard counter.recordsAtEnd <= maximumRows + 1 else { throw CSVImporter.ImportError.tooManyRows(maximumRows) }
     }
 
     /// `bytea` in its hex output form (`\x4142…`) as bytes.
@@ -293,25 +293,9 @@ public struct ImportJobStore: Sendable {
 }
 
 /// Why a run stopped without an outcome of its own.
-public enum ImportJobError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum ImportJobError: Error, Sendable, Equatable {
     /// Another runner holds the job now (this one's lease ran out).
     case leaseLost
     /// The scratch file for the upload could not be written.
     case scratch(path: String, errno: Int32)
-    /// The file has more records than a job takes.
-    case tooManyRows(limit: Int)
-
-    var isTooManyRows: Bool {
-        if case .tooManyRows = self { return true }
-        return false
-    }
-
-    /// What the job's `error` says.
-    public var description: String {
-        switch self {
-        case .leaseLost: "another instance runs the job now"
-        case .scratch(let path, let errno): "the scratch file \(path) cannot be written (errno \(errno))"
-        case .tooManyRows(let limit): "the file has more than \(limit) rows (one job takes at most that many)"
-        }
-    }
 }
