@@ -44,7 +44,7 @@ BULK_SUITES = ImportJobTests|ExportTests
 # The attacks on the bulk paths: slow and stalled clients timed against another workspace's
 # requests, and a process's peak memory around one job. One test at a time, in a process of their
 # own: beside other suites they would measure those suites' load.
-ALONE_SUITES = BulkAttackTests|BulkNeighbourTests|MemoryBoundTests
+ALONE_SUITES = BulkAttackTests|BulkNeighbourTests|MemoryBoundTests|ImportRestartTests
 
 test: test-deps compose-check
 	@echo "building the tests (a first build takes some minutes)"
