@@ -12,27 +12,12 @@ import Glibc
 /// as `unchanged` (API.md, "Bulk over HTTP").
 @Suite("An import job across a killed service")
 struct ImportRestartTests {
-    /// `contacts serve` on a free port, with short job leases and scans.
+    /// `contacts serve` with short job leases and scans.
     static func start() throws -> (process: Process, port: Int) {
-        let port = try TracingTests.freePort()
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contacts")
-        service.arguments = ["serve"]
-        service.environment = [
-            "DATABASE_URL": TestServer.value("TEST_DATABASE_URL"), "PORT": String(port), "METRICS_ADDRESS": "off",
-            "LOG_LEVEL": "critical", "RATE_LIMIT_PER_SECOND": "0", "IMPORT_LEASE_SECONDS": "2", "IMPORT_SCAN_SECONDS": "1",
-            "IMPORT_BATCH_ROWS": "1000",
-        ]
-        try service.run()
-        return (service, port)
-    }
-
-    static func ready(_ port: Int) async throws -> Bool {
-        for _ in 0..<250 {
-            if (try? RawClient(port: port)).map({ client in client.close(); return true }) ?? false { return true }
-            try await Task.sleep(for: .milliseconds(40))
-        }
-        return false
+        try startServiceProcess([
+            "METRICS_ADDRESS": "off", "LOG_LEVEL": "critical", "RATE_LIMIT_PER_SECOND": "0", "IMPORT_LEASE_SECONDS": "2",
+            "IMPORT_SCAN_SECONDS": "1", "IMPORT_BATCH_ROWS": "1000",
+        ])
     }
 
     @Test func aJobKilledMidwayResumesAndCountsWhatItWroteAsUnchanged() async throws {
@@ -45,7 +30,7 @@ struct ImportRestartTests {
         try await TestAPI.with { api in
             let first = try Self.start()
             defer { if first.process.isRunning { kill(first.process.processIdentifier, SIGKILL) } }
-            #expect(try await Self.ready(first.port))
+            #expect(try await isListening(port: first.port))
             let body = Array(csv.utf8)
             let upload = try RawClient(port: first.port)
             defer { upload.close() }
@@ -68,7 +53,7 @@ struct ImportRestartTests {
 
             let second = try Self.start()
             defer { if second.process.isRunning { second.process.terminate() } }
-            #expect(try await Self.ready(second.port))
+            #expect(try await isListening(port: second.port))
             var job: ImportJob?
             for _ in 0..<1_500 {
                 job = try await ImportJobStore(pool: api.pool).jobs(before: nil, limit: 1, tenant: tenant).jobs.first

@@ -102,6 +102,26 @@ struct RawClient {
     func close() { _ = Glibc.close(fd) }
 }
 
+/// `contacts serve`, the real binary built beside the tests, on a free port, with the test
+/// database's URL and `environment`; and once it accepts connections.
+func startServiceProcess(_ environment: [String: String]) throws -> (process: Process, port: Int) {
+    let port = try TracingTests.freePort()
+    let service = Process()
+    service.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contacts")
+    service.arguments = ["serve"]
+    service.environment = ["DATABASE_URL": TestServer.value("TEST_DATABASE_URL"), "PORT": String(port)].merging(environment) { $1 }
+    try service.run()
+    return (service, port)
+}
+
+func isListening(port: Int) async throws -> Bool {
+    for _ in 0..<250 {
+        if (try? RawClient(port: port)).map({ client in client.close(); return true }) ?? false { return true }
+        try await Task.sleep(for: .milliseconds(40))
+    }
+    return false
+}
+
 /// The ports of a live service.
 struct LiveService {
     /// The API's.

@@ -74,24 +74,13 @@ struct TracingTests {
             otlpPort = receiverPort.withLockedValue { $0 }
         }
 
-        let port = try Self.freePort()
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contacts")
-        service.arguments = ["serve"]
-        service.environment = [
-            "DATABASE_URL": TestServer.value("TEST_DATABASE_URL"), "PORT": String(port), "METRICS_ADDRESS": "off",
-            "LOG_LEVEL": "error", "RATE_LIMIT_PER_SECOND": "0",
+        let (service, port) = try startServiceProcess([
+            "METRICS_ADDRESS": "off", "LOG_LEVEL": "error", "RATE_LIMIT_PER_SECOND": "0",
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(try #require(otlpPort))",
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json", "OTEL_BSP_SCHEDULE_DELAY": "50",
-        ]
-        try service.run()
+        ])
         defer { if service.isRunning { service.terminate() } }
-        var ready = false
-        for _ in 0..<250 where !ready {
-            try await Task.sleep(for: .milliseconds(40))
-            ready = (try? RawClient(port: port)).map { client in defer { client.close() }; return true } ?? false
-        }
-        #expect(ready)
+        #expect(try await isListening(port: port))
 
         // The caller's trace: ours must join it, under the caller's span.
         let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
