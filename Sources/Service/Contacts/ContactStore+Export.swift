@@ -7,19 +7,29 @@ extension ContactStore {
     /// Contacts per statement of an export.
     static let exportChunk = 2_000
 
-    /// One page of an export: the list's columns, but the page's tags read by one join over the
-    /// page (tags hashed once) instead of a subquery per contact. Every table is filtered on the
-    /// tenant by value, so on Citus it is one router statement.
+    /// One page of an export: the list's columns, the page's links read by one index probe per
+    /// contact, their tag names by one join over the page (tags hashed once when the planner
+    /// sees that pays). Every table is filtered on the tenant by value, so on Citus it is one
+    /// router statement.
+    ///
+    /// The probe is a `LATERAL` subquery fenced by `OFFSET 0`, so the planner cannot pull it up
+    /// into a join it may drive from the other side (the workspace's links walked for each
+    /// contact): with the generic plan (``exportPlanSettings``) a page is 2,000 probes of the
+    /// links' primary key whatever the statistics say.
     static let exportPage = PGStatement(
         """
         WITH page AS MATERIALIZED (
             SELECT c.id, c.phone, c.name, c.email, c.metadata::text AS metadata, c.created_at, c.updated_at
             FROM contacts c WHERE c.tenant_id = $1 AND c.id > $2::uuid ORDER BY c.id LIMIT $3
+        ), links AS MATERIALIZED (
+            SELECT page.id AS contact_id, link.tag_id, link.position
+            FROM page CROSS JOIN LATERAL (
+                SELECT ct.tag_id, ct.position FROM contact_tags ct WHERE ct.tenant_id = $1 AND ct.contact_id = page.id OFFSET 0
+            ) link
         ), linked AS (
-            SELECT ct.contact_id, array_agg(t.name ORDER BY ct.position) AS tags
-            FROM page JOIN contact_tags ct ON ct.tenant_id = $1 AND ct.contact_id = page.id
-            JOIN tags t ON t.tenant_id = $1 AND t.id = ct.tag_id
-            GROUP BY ct.contact_id
+            SELECT links.contact_id, array_agg(t.name ORDER BY links.position) AS tags
+            FROM links JOIN tags t ON t.tenant_id = $1 AND t.id = links.tag_id
+            GROUP BY links.contact_id
         )
         SELECT page.*, coalesce(linked.tags, '{}') AS tags
         FROM page LEFT JOIN linked ON linked.contact_id = page.id
@@ -49,12 +59,15 @@ extension ContactStore {
 }
 
 /// Set in an export's transaction: a page's plan must not depend on statistics, which lag behind
-/// a big import into a new workspace (the attack of issue 19 saw 25-30 s a page right after
-/// 400,000 rows, 2.3 s for the whole export once analyzed). Without sequential scans, hash or
-/// merge joins, every page is the same index walk, whatever the planner believes the workspace
-/// holds.
+/// a big import into a new workspace. There a custom plan estimates `tenant_id = <this tenant>`
+/// from statistics that do not know the workspace (a row or two), and probes each contact's links
+/// through the wrong index: a walk of all the workspace's links per contact, 79 s a page at
+/// 400,000 contacts (`bench/export-stale.sh`). A generic plan estimates an average workspace and
+/// takes the primary key: 13 ms. (As `import_staged_contacts` does, for the same reason. Citus
+/// plans distributed tables with the values only and refuses a generic plan: not there.)
 extension ContactStore {
-    static let exportPlanSettings = "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+    static let exportPlanSettings =
+        "SELECT set_config('plan_cache_mode', 'force_generic_plan', true) WHERE current_setting('citus.version', true) IS NULL"
 }
 
 /// Why an export ended early, on the database's side.

@@ -44,6 +44,7 @@ public enum RequestReading {
     /// A body in a content coding (`gzip`, `br`…) would be read as if it were plain: 415 with
     /// `Accept-Encoding: identity` (RFC 9110 §15.5.16), since none is decoded here.
     public static func refuseContentCoding(_ request: Request) throws {
+        guard request.headers.contains(.contentEncoding) else { return }  // nearly every request: one lookup
         let codings = request.headers[values: .contentEncoding].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingWhitespace().lowercased() }.filter { !$0.isEmpty && $0 != "identity" }
         guard let coding = codings.first else { return }

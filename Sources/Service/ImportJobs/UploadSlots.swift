@@ -1,4 +1,4 @@
-public import FoundationEssentials
+import FoundationEssentials
 import Synchronization
 
 /// Uploads this instance receives at once: each holds a scratch file of up to the upload limit
