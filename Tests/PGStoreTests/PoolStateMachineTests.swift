@@ -127,6 +127,37 @@ struct PoolStateMachineTests {
         #expect(m.bulkLeased == 2)
     }
 
+    /// Long-held bulk leases (exports, upload stores): one workspace holds at most all bulk
+    /// connections but one, so another workspace always finds one; a freed bulk connection goes
+    /// to the waiting workspace that holds the fewest.
+    @Test func oneWorkspaceNeverHoldsEveryBulkConnectionForLong() {
+        var m = fairMachine(max: 4, share: 4, bulk: 2)
+        let (a, b) = (UUID(), UUID())
+        let export = { (owner: UUID) in PoolLease(owner: owner, isHeldLong: true) }
+        #expect(export(a).isBulk)
+        guard case .open = m.acquire(now: t0, lease: export(a)) else { Issue.record("expected open"); return }
+        m.opened()
+        // A's second export waits though a bulk connection is free: it would take the last one.
+        guard case .queued = m.acquire(now: t0, waiter: (1, "a2", t0 + .seconds(1)), lease: export(a)) else {
+            Issue.record("A's second long lease must wait")
+            return
+        }
+        // B's export takes it.
+        guard case .open = m.acquire(now: t0, lease: export(b)) else { Issue.record("B's export must be served"); return }
+        m.opened()
+        // B's batch waits (bulk full); A's export ends: the batch of B (holding 1) and A's export
+        // (A would then hold 0) wait; A's goes first, as A now holds the fewest.
+        guard case .queued = m.acquire(now: t0, waiter: (2, "b-batch", t0 + .seconds(1)), lease: PoolLease(owner: b, isBulk: true)) else {
+            Issue.record("bulk is full")
+            return
+        }
+        guard case .handOver("x", "a2") = m.release("x", reusable: true, now: t0, lease: export(a)) else {
+            Issue.record("expected A's waiting export, A holding the fewest")
+            return
+        }
+        #expect(m.bulkLeased == 2)
+    }
+
     @Test func aFreedConnectionGoesToAWorkspaceUnderItsShareInteractiveFirst() {
         var m = fairMachine(max: 2, share: 1, bulk: 2)
         let (heavy, light) = (UUID(), UUID())
