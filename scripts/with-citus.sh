@@ -5,17 +5,25 @@
 # contacts database on every node, the workers registered; runs "$@" with TEST_DATABASE_* set to
 # the coordinator and TEST_CITUS_WORKER_URLS to the workers (application role), and removes the
 # cluster whatever happens.
+#
+# A third worker (port 5435) is started and prepared the same way but not registered: a test grows
+# the cluster onto it (TEST_CITUS_SPARE_NODE, "host:port") with the README's runbook, and may restart
+# any node with "scripts/with-citus.sh --restart PORT" (TEST_CITUS_RESTART, the command to run).
+# Every node runs with wal_level = logical, as the rebalancer's online moves need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-citus.sh
+[ "${1:-}" = "--restart" ] || scripts/install-citus.sh
 pg_bin=$(scripts/pg-bin.sh)
-dir=$(mktemp -d /tmp/contacts-citus.XXXXXX)
 run_as=()
-if [ "$(id -u)" -eq 0 ]; then
-  chown postgres:postgres "$dir"
-  run_as=(runuser -u postgres --)
+[ "$(id -u)" -eq 0 ] && run_as=(runuser -u postgres --)
+# A node restarted in place (fast shutdown: sessions cut, then started again on the same folder).
+if [ "${1:-}" = "--restart" ]; then
+  "${run_as[@]}" "$pg_bin/pg_ctl" -D "$TEST_PG_SOCKET_DIR/node$2" -l "$TEST_PG_SOCKET_DIR/node$2.log" -m fast -w -s restart >/dev/null
+  exit 0
 fi
-ports=(5432 5433 5434)
+dir=$(mktemp -d /tmp/contacts-citus.XXXXXX)
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+ports=(5432 5433 5434 5435)
 cleanup() {
   for port in "${ports[@]}"; do
     "${run_as[@]}" "$pg_bin/pg_ctl" -D "$dir/node$port" -m immediate stop >/dev/null 2>&1 || true
@@ -24,13 +32,21 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Debian's PostgreSQL 15.19 and later name the logical decoding plugins a replication user may use
+# (output_plugin_libraries, CVE-2026-6471): Citus's own ("citus") splits a shard online when a
+# tenant is isolated.
+plugins=()
+if "${run_as[@]}" "$pg_bin/postgres" --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then
+  plugins=(-c "output_plugin_libraries='pgoutput,test_decoding,citus'")
+fi
 for port in "${ports[@]}"; do
   "${run_as[@]}" "$pg_bin/initdb" -D "$dir/node$port" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
   # Relaxed like the plain test cluster; citus.local_hostname: nodes reach each other (and the
   # coordinator itself) through the socket folder, there is no TCP here.
   "${run_as[@]}" "$pg_bin/pg_ctl" -D "$dir/node$port" -l "$dir/node$port.log" -w -s -o "-k $dir -p $port \
     -c listen_addresses='' -c max_connections=300 -c shared_preload_libraries=citus \
-    -c citus.local_hostname=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start
+    -c wal_level=logical -c max_worker_processes=20 \
+    -c citus.local_hostname=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${plugins[*]}" start
   "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres <<'SQL'
 SET client_min_messages = warning;
 CREATE ROLE contacts_owner LOGIN CREATEROLE;
@@ -52,6 +68,8 @@ export TEST_CITUS=1
 export TEST_DATABASE_OWNER_URL="postgresql:///contacts?host=$dir&port=5432&user=contacts_owner"
 export TEST_DATABASE_URL="postgresql:///contacts?host=$dir&port=5432&user=contacts_app"
 export TEST_DATABASE_ADMIN_URL="postgresql:///contacts?host=$dir&port=5432&user=postgres"
+export TEST_CITUS_SPARE_NODE="$dir:5435"
+export TEST_CITUS_RESTART="$PWD/scripts/with-citus.sh --restart"
 export TEST_CITUS_WORKER_URLS="postgresql:///contacts?host=$dir&port=5433&user=contacts_app postgresql:///contacts?host=$dir&port=5434&user=contacts_app"
 status=0
 "$@" || status=$?

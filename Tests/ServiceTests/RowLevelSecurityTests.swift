@@ -67,23 +67,60 @@ struct RowLevelSecurityTests {
         }
     }
 
-    @Test func withNoTenantSetEveryQueryOnATenantTableFails() async throws {
+    /// Fail closed: without a tenant (never set, or set in an earlier transaction of the session,
+    /// which reads back as '') a statement sees and touches no row, and cannot insert one. It does
+    /// not raise: Citus checks a moved shard's foreign keys in a session without our setting.
+    @Test func withNoTenantSetNothingIsSeenOrTouched() async throws {
         let a = try await TestEnvironment.tenant().tenant
         try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 1, acquireTimeout: .seconds(2)))) { pool in
             try await insertContact(pool, tenant: a, phone: "+4915112345678")
-            for sql in [
-                "SELECT * FROM contacts", "SELECT * FROM tags", "SELECT * FROM contact_tags",
-                "UPDATE contacts SET name = 'x'", "DELETE FROM contacts",
-                "SELECT * FROM import_jobs", "SELECT * FROM import_uploads", "SELECT * FROM import_errors",
-            ] {
-                // On a session that had a tenant in an earlier transaction, and on a fresh one.
-                await #expect(throws: PGError.self, "\(sql)") {
-                    try await pool.withConnection { try await $0.query(unprepared: sql) }
-                }
-                let fresh = try await PGConnection.connect(TestServer.app)
-                await #expect(throws: PGError.self, "\(sql) on a fresh session") { try await fresh.query(unprepared: sql) }
-                await fresh.close()
+            let fresh = try await PGConnection.connect(TestServer.app)
+            defer { Task { await fresh.close() } }
+            for table in ["contacts", "tags", "contact_tags", "import_jobs", "import_uploads", "import_errors"] {
+                // The pool's session had a tenant in an earlier transaction; the fresh one never had.
+                let afterATenant = try await pool.withConnection { try await $0.query(unprepared: "SELECT * FROM \(table)") }
+                #expect(afterATenant.count == 0, "\(table)")
+                #expect(try await fresh.query(unprepared: "SELECT * FROM \(table)").count == 0, "\(table) on a fresh session")
             }
+            for sql in ["UPDATE contacts SET name = 'x'", "DELETE FROM contacts"] {
+                #expect(try await pool.withConnection { try await $0.query(unprepared: sql) }.affectedRowCount == 0, "\(sql)")
+                #expect(try await fresh.query(unprepared: sql).affectedRowCount == 0, "\(sql) on a fresh session")
+            }
+            let error = await #expect(throws: PGError.self) {
+                try await pool.withConnection { try await $0.query(Self.insert, [a, UUID(), "+4915112345679", "n"]) }
+            }
+            #expect(error?.sqlState == .insufficientPrivilege)
+            // The row is untouched.
+            let rows = try await pool.withConnection { connection in
+                try await connection.pipeline([
+                    PGQuery(Self.setTenant, [a.uuidString]),
+                    PGQuery(PGStatement("SELECT name FROM contacts")),
+                ])[1]
+            }
+            #expect(try rows.map { try $0.decode(String.self, at: 0) } == ["n"])
+        }
+    }
+
+    /// The owner's own sessions read every tenant's rows when they name none, as an owner does
+    /// where row-level security is not forced: that is how Citus checks a moved shard's foreign
+    /// keys for real, and why a move started by the owner fails loudly instead of copying nothing.
+    /// With a tenant they see only its rows, and their writes must name it.
+    @Test func theOwnersSessionsReadEveryTenantOnlyWhenTheyNameNone() async throws {
+        let a = try await TestEnvironment.tenant().tenant
+        let b = try await TestEnvironment.tenant().tenant
+        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 1, acquireTimeout: .seconds(2)))) { pool in
+            try await insertContact(pool, tenant: a, phone: "+4915112345678")
+            try await insertContact(pool, tenant: b, phone: "+4915112345678")
+        }
+        try await TestEnvironment.asOwner { _, owner in
+            let both = try await owner.query(unprepared: "SELECT DISTINCT tenant_id FROM contacts WHERE tenant_id = ANY($1::uuid[])", [[a, b]])
+            #expect(Set(try both.map { try $0.decode(UUID.self, at: 0) }) == [a, b])
+            let scoped = try await owner.pipeline([
+                PGQuery(Self.setTenant, [a.uuidString]),
+                PGQuery(.unprepared("SELECT DISTINCT tenant_id FROM contacts WHERE tenant_id = ANY($1::uuid[])"), [[a, b]]),
+            ])[1]
+            #expect(try scoped.map { try $0.decode(UUID.self, at: 0) } == [a])
+            await #expect(throws: PGError.self) { try await owner.query(Self.insert, [a, UUID(), "+4915112345679", "n"]) }
         }
     }
 

@@ -1,0 +1,90 @@
+import ArgumentParser
+import FoundationEssentials
+import PGStore
+import Service
+
+/// `contacts tenant where|isolate`: where a workspace lives on a Citus cluster, and moving a big one
+/// apart (README "When one PostgreSQL is not enough").
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Place a workspace on a Citus cluster.", subcommands: [Where.self, Isolate.self])
+
+    /// The coordinator, as a superuser (`DATABASE_ADMIN_URL`) or, for reading only, as the owner.
+    struct ClusterOptions: ParsableArguments {
+        @Option(help: "PostgreSQL URL of the coordinator as a superuser, needed to move shards (env DATABASE_ADMIN_URL).")
+        var adminURL: String?
+
+        @Option(help: "PostgreSQL URL for the schema owner, used when no admin URL is set (env DATABASE_OWNER_URL).")
+        var ownerURL: String?
+
+        func withConnection<T>(_ body: (TenantPlacement) async throws -> T) async throws -> T {
+            let environment = ProcessInfo.processInfo.environment
+            let candidates = [adminURL, environment["DATABASE_ADMIN_URL"], ownerURL, environment["DATABASE_OWNER_URL"]]
+            guard let url = candidates.compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
+                throw ValidationError("set DATABASE_ADMIN_URL (a superuser on the coordinator) for this command")
+            }
+            let connection = try await PGConnection.connect(PGConnectionConfiguration(url: url))
+            do {
+                let result = try await body(TenantPlacement(connection: connection))
+                await connection.close()
+                return result
+            } catch let error as TenantPlacementError {
+                await connection.close()
+                throw ValidationError(error.description)
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+    }
+
+    /// `contacts tenant where WORKSPACE_ID`: one JSON line, the node and shard holding it.
+    struct Where: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Say which node holds a workspace.")
+        @OptionGroup var cluster: ClusterOptions
+        @Argument(help: "The workspace id.") var workspace: String
+
+        func run() async throws {
+            guard let id = UUID(uuidString: workspace) else { throw ValidationError("the workspace id is not a uuid") }
+            let location = try await cluster.withConnection { try await $0.location(of: id) }
+            printLocation(location)
+        }
+    }
+
+    /// `contacts tenant isolate WORKSPACE_ID [--node HOST:PORT]`: shards of its own, on that node.
+    struct Isolate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a workspace shards of its own and move them to a node, online.",
+            discussion: """
+                Without --node the new shards stay on the node that held the workspace. A later \
+                rebalance (citus_rebalance_start) may move them again; run this again to put them back.
+                """)
+        @OptionGroup var cluster: ClusterOptions
+        @Argument(help: "The workspace id.") var workspace: String
+        @Option(help: "The node to move it to, HOST:PORT as citus_add_node named it.") var node: String?
+
+        func run() async throws {
+            guard let id = UUID(uuidString: workspace) else { throw ValidationError("the workspace id is not a uuid") }
+            var target: TenantPlacement.Node?
+            if let node {
+                guard let parsed = TenantPlacement.Node(node) else { throw ValidationError("--node is not HOST:PORT") }
+                target = parsed
+            }
+            let location = try await cluster.withConnection { try await $0.isolate(id, onto: target) }
+            printLocation(location)
+        }
+    }
+}
+
+private func printLocation(_ location: TenantPlacement.Location) {
+    var writer = JSONWriter()
+    writer.beginObject()
+    writer.field("workspace_id", location.workspace.uuidString.lowercased())
+    writer.field("node", location.node.description)
+    writer.key("shard_id")
+    writer.int(Int(location.shard))
+    writer.key("isolated")
+    writer.bool(location.isolated)
+    writer.endObject()
+    print(String(decoding: writer.bytes, as: UTF8.self))
+}
