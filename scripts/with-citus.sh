@@ -7,18 +7,26 @@
 # cluster whatever happens.
 #
 # A third worker (port 5435) is started and prepared the same way but not registered: a test grows
-# the cluster onto it (TEST_CITUS_SPARE_NODE, "host:port") with the README's runbook, and may restart
-# any node with "scripts/with-citus.sh --restart PORT" (TEST_CITUS_RESTART, the command to run).
+# the cluster onto it (TEST_CITUS_SPARE_NODE, "host:port") with the README's runbook, and may stop,
+# start or restart any node with "scripts/with-citus.sh --node stop|start|restart PORT"
+# (TEST_CITUS_NODE, the command without its last two words).
 # Every node runs with wal_level = logical, as the rebalancer's online moves need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "${1:-}" = "--restart" ] || scripts/install-citus.sh
+[ "${1:-}" = "--node" ] || scripts/install-citus.sh
 pg_bin=$(scripts/pg-bin.sh)
 run_as=()
 [ "$(id -u)" -eq 0 ] && run_as=(runuser -u postgres --)
-# A node restarted in place (fast shutdown: sessions cut, then started again on the same folder).
-if [ "${1:-}" = "--restart" ]; then
-  "${run_as[@]}" "$pg_bin/pg_ctl" -D "$TEST_PG_SOCKET_DIR/node$2" -l "$TEST_PG_SOCKET_DIR/node$2.log" -m fast -w -s restart >/dev/null
+# A node of the running cluster stopped (fast shutdown: sessions cut), started, or both.
+if [ "${1:-}" = "--node" ]; then
+  # The server outlives this script: it must not keep the caller's descriptors open (a caller that
+  # waits for them to close, as Foundation's Process does for its child, would wait forever).
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ] && eval "exec $fd>&-" 2>/dev/null || true
+  done
+  "${run_as[@]}" "$pg_bin/pg_ctl" -D "$TEST_PG_SOCKET_DIR/node$3" -l "$TEST_PG_SOCKET_DIR/node$3.log" \
+    -o "$(cat "$TEST_PG_SOCKET_DIR/node$3.options")" -m fast -w -s "$2" >/dev/null
   exit 0
 fi
 dir=$(mktemp -d /tmp/contacts-citus.XXXXXX)
@@ -32,21 +40,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Debian's PostgreSQL 15.19 and later name the logical decoding plugins a replication user may use
-# (output_plugin_libraries, CVE-2026-6471): Citus's own ("citus") splits a shard online when a
-# tenant is isolated.
-plugins=()
-if "${run_as[@]}" "$pg_bin/postgres" --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then
-  plugins=(-c "output_plugin_libraries='pgoutput,test_decoding,citus'")
-fi
 for port in "${ports[@]}"; do
   "${run_as[@]}" "$pg_bin/initdb" -D "$dir/node$port" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
   # Relaxed like the plain test cluster; citus.local_hostname: nodes reach each other (and the
   # coordinator itself) through the socket folder, there is no TCP here.
-  "${run_as[@]}" "$pg_bin/pg_ctl" -D "$dir/node$port" -l "$dir/node$port.log" -w -s -o "-k $dir -p $port \
-    -c listen_addresses='' -c max_connections=300 -c shared_preload_libraries=citus \
+  echo "-k $dir -p $port -c listen_addresses='' -c max_connections=300 -c shared_preload_libraries=citus \
     -c wal_level=logical -c max_worker_processes=20 \
-    -c citus.local_hostname=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${plugins[*]}" start
+    -c citus.local_hostname=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >"$dir/node$port.options"
+  "${run_as[@]}" "$pg_bin/pg_ctl" -D "$dir/node$port" -l "$dir/node$port.log" -w -s -o "$(cat "$dir/node$port.options")" start
   "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres <<'SQL'
 SET client_min_messages = warning;
 CREATE ROLE contacts_owner LOGIN CREATEROLE;
@@ -69,7 +70,7 @@ export TEST_DATABASE_OWNER_URL="postgresql:///contacts?host=$dir&port=5432&user=
 export TEST_DATABASE_URL="postgresql:///contacts?host=$dir&port=5432&user=contacts_app"
 export TEST_DATABASE_ADMIN_URL="postgresql:///contacts?host=$dir&port=5432&user=postgres"
 export TEST_CITUS_SPARE_NODE="$dir:5435"
-export TEST_CITUS_RESTART="$PWD/scripts/with-citus.sh --restart"
+export TEST_CITUS_NODE="$PWD/scripts/with-citus.sh --node"
 export TEST_CITUS_WORKER_URLS="postgresql:///contacts?host=$dir&port=5433&user=contacts_app postgresql:///contacts?host=$dir&port=5434&user=contacts_app"
 status=0
 "$@" || status=$?

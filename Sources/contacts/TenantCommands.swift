@@ -9,20 +9,14 @@ struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Place a workspace on a Citus cluster.", subcommands: [Where.self, Isolate.self])
 
-    /// The coordinator, as a superuser (`DATABASE_ADMIN_URL`) or, for reading only, as the owner.
+    /// The coordinator, as the schema owner (Citus moves the shards of the tables it owns).
     struct ClusterOptions: ParsableArguments {
-        @Option(help: "PostgreSQL URL of the coordinator as a superuser, needed to move shards (env DATABASE_ADMIN_URL).")
-        var adminURL: String?
-
-        @Option(help: "PostgreSQL URL for the schema owner, used when no admin URL is set (env DATABASE_OWNER_URL).")
+        @Option(help: "PostgreSQL URL of the coordinator for the schema owner (env DATABASE_OWNER_URL).")
         var ownerURL: String?
 
         func withConnection<T>(_ body: (TenantPlacement) async throws -> T) async throws -> T {
-            let environment = ProcessInfo.processInfo.environment
-            let candidates = [adminURL, environment["DATABASE_ADMIN_URL"], ownerURL, environment["DATABASE_OWNER_URL"]]
-            guard let url = candidates.compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
-                throw ValidationError("set DATABASE_ADMIN_URL (a superuser on the coordinator) for this command")
-            }
+            guard let url = [ownerURL, ProcessInfo.processInfo.environment["DATABASE_OWNER_URL"]].compactMap({ $0 }).first(where: { !$0.isEmpty })
+            else { throw ValidationError("set DATABASE_OWNER_URL (the schema owner, on the coordinator) for this command") }
             let connection = try await PGConnection.connect(PGConnectionConfiguration(url: url))
             do {
                 let result = try await body(TenantPlacement(connection: connection))
@@ -31,6 +25,11 @@ struct TenantCommand: AsyncParsableCommand {
             } catch let error as TenantPlacementError {
                 await connection.close()
                 throw ValidationError(error.description)
+            } catch let error as PGError {
+                // Citus's own words (an operator's command, not a request: nothing of a client's in them).
+                await connection.close()
+                let state = error.sqlState.map { " (SQLSTATE \($0.rawValue))" } ?? ""
+                throw ValidationError("Citus refused: \(error.message)\(state)" + (error.hint.map { "\nhint: \($0)" } ?? ""))
             } catch {
                 await connection.close()
                 throw error

@@ -37,7 +37,7 @@ struct BulkAttackTests {
                 #expect(claim.job == id.uuid)
                 let started = try #require(try await store.start(claim))
                 #expect(started.crashes == crash - 1)
-                try await TestEnvironment.asOwner { _, connection in
+                _ = try await TestEnvironment.asOwner { _, connection in
                     try await connection.query(
                         unprepared: "UPDATE import_queue SET lease_until = now() - interval '1 second' WHERE job_id = $1", [id.uuid])
                 }

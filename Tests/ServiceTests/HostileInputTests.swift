@@ -3,6 +3,9 @@ import HTTPTypes
 import PGStore
 import Service
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a black-box attack found (issue 10), each as a test that failed before the fix: inputs
 /// whose cost grew with their size, limits that held for what was sent but not for what was

@@ -7,8 +7,8 @@ public import PGStore
 /// A workspace's rows sit in one shard group (its contacts, tags, links and import jobs are
 /// co-located by `tenant_id`), so one shard of `contacts` tells where all of them are. Isolating
 /// splits that group so the workspace has shards of its own (Citus's `isolate_tenant_to_new_shard`
-/// with `CASCADE`, online); moving puts the new group on another node (`citus_move_shard_placement`,
-/// online by logical replication). The service routes every statement by `tenant_id`, so nothing
+/// with `CASCADE`); moving puts the new group on another node (`citus_move_shard_placement`, online
+/// by logical replication). The service routes every statement by `tenant_id`, so nothing
 /// in it changes: it never assumes where a tenant lives.
 public struct TenantPlacement: Sendable {
     let connection: PGConnection
@@ -74,11 +74,6 @@ public struct TenantPlacement: Sendable {
     public func isolate(_ workspace: UUID, onto node: Node?) async throws -> Location {
         try await requireCitus()
         try await requireWorkspace(workspace)
-        // Citus copies the rows with COPY, which PostgreSQL refuses to the owner of a table with
-        // forced row-level security: only a superuser (or a role with BYPASSRLS) moves shards.
-        let role = try await connection.query(
-            unprepared: "SELECT rolsuper OR rolbypassrls AS allowed FROM pg_roles WHERE rolname = current_user")
-        guard try role.first?.decode(Bool.self, column: "allowed") == true else { throw TenantPlacementError.needsSuperuser }
         if let node {
             let known = try await connection.query(
                 unprepared: """
@@ -92,8 +87,15 @@ public struct TenantPlacement: Sendable {
         }
         var location = try await self.location(of: workspace)
         if !location.isolated {
+            // The split blocks writes to this one shard group while it copies (a second for a few
+            // thousand contacts, BENCHMARKS.md). Citus's online split (logical replication) did not
+            // finish in minutes while the workspace was written to, and its backends grew without
+            // bound meanwhile: the move that follows is the online step.
             _ = try await connection.query(
-                unprepared: "SELECT isolate_tenant_to_new_shard('contacts', $1::uuid, cascade_option := 'CASCADE')", [workspace])
+                unprepared: """
+                    SELECT isolate_tenant_to_new_shard('contacts', $1::uuid, cascade_option := 'CASCADE',
+                                                       shard_transfer_mode := 'block_writes')
+                    """, [workspace])
             location = try await self.location(of: workspace)
         }
         if let node, node != location.node {
@@ -119,7 +121,6 @@ public struct TenantPlacement: Sendable {
 /// Why a workspace could not be placed; each message says what to do.
 public enum TenantPlacementError: Error, Equatable, CustomStringConvertible {
     case notCitus
-    case needsSuperuser
     case unknownWorkspace(UUID)
     case unknownNode(TenantPlacement.Node)
     case nodeTakesNoShards(TenantPlacement.Node)
@@ -129,9 +130,6 @@ public enum TenantPlacementError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notCitus:
             "this database has no Citus: every workspace lives in the one PostgreSQL, there is nothing to place"
-        case .needsSuperuser:
-            "moving a workspace's rows needs a superuser (DATABASE_ADMIN_URL): Citus copies them with COPY, "
-                + "which PostgreSQL refuses to the owner of tables with forced row-level security"
         case .unknownWorkspace(let id):
             "no workspace \(id.uuidString.lowercased())"
         case .unknownNode(let node):
