@@ -50,7 +50,7 @@ ALONE_SUITES = BulkAttackTests|BulkNeighbourTests|MemoryBoundTests|ImportRestart
 test: test-deps compose-check
 	@echo "building the tests (a first build takes some minutes)"
 	$(SWIFT) build $(TEST_TRAITS) --build-tests --quiet
-	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --skip 'CitusTests|$(BULK_SUITES)|$(ALONE_SUITES)'
+	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --skip 'CitusTests|CitusGrowthTests|$(BULK_SUITES)|$(ALONE_SUITES)'
 	scripts/with-test-postgres.sh bash -c "$(SWIFT) test $(TEST_TRAITS) --skip-build --filter '$(BULK_SUITES)' \
 	  && $(SWIFT) test $(TEST_TRAITS) --skip-build --no-parallel --filter '$(ALONE_SUITES)'"
 	scripts/with-test-postgres.sh scripts/schemathesis.sh
