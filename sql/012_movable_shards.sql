@@ -78,7 +78,7 @@ $$;
 -- CitusGrowthTests). The write functions are redefined from their own text with that one line
 -- changed: the rest of each stays as its migration wrote it.
 CREATE FUNCTION set_tenant(p_tenant uuid) RETURNS void
-LANGUAGE plpgsql SET citus.propagate_set_commands = local AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('SET LOCAL app.tenant_id = %L', p_tenant);
 END
@@ -96,5 +96,10 @@ BEGIN
         EXECUTE replace(pg_get_functiondef(v_function),
             'PERFORM set_config(''app.tenant_id'', p_tenant::text, true);', 'PERFORM set_tenant(p_tenant);');
     END LOOP;
+    -- On every node, whichever runs the call (the database setting of 008 is the coordinator's).
+    -- Citus's settings exist only where it is loaded.
+    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        EXECUTE 'ALTER FUNCTION set_tenant(uuid) SET citus.propagate_set_commands = local';
+    END IF;
 END
 $$;
