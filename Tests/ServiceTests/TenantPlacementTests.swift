@@ -26,7 +26,8 @@ struct TenantPlacementTests {
 
     @Test func aNodeIsHostAndPortAfterTheLastColon() {
         #expect(TenantPlacement.Node("/tmp/sockets:5433") == TenantPlacement.Node(host: "/tmp/sockets", port: 5433))
-        #expect(TenantPlacement.Node("[::1]:5432") == TenantPlacement.Node(host: "[::1]", port: 5432))
+        #expect(TenantPlacement.Node("[::1]:5432") == TenantPlacement.Node(host: "::1", port: 5432))
+        #expect(TenantPlacement.Node("worker-3:0") == nil)
         #expect(TenantPlacement.Node("worker-3") == nil)
         #expect(TenantPlacement.Node(":5432") == nil)
         #expect(TenantPlacement.Node("worker-3:70000") == nil)

@@ -27,13 +27,10 @@ public struct TenantPlacement: Sendable {
             self.port = port
         }
 
-        /// `HOST:PORT` (the host may itself hold colons, as a socket folder or an IPv6 address can:
-        /// the port is what follows the last one).
+        /// `HOST:PORT`, read as a listen address is (`[::1]:5432` for IPv6); port 0 names no node.
         public init?(_ text: String) {
-            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-                (1...65_535).contains(port), colon != text.startIndex
-            else { return nil }
-            self.init(host: String(text[..<colon]), port: port)
+            guard let address = ListenAddress(text), address.port > 0 else { return nil }
+            self.init(host: address.host, port: address.port)
         }
 
         public var description: String { "\(host):\(port)" }
