@@ -373,7 +373,7 @@ func exchange(port: Int, method: String, path: String, token: String? = nil, bod
 /// The CPU time `body` takes on the calling thread (it must not suspend).
 func threadCPUTime(_ body: () throws -> Void) rethrows -> Duration {
     func now() -> Duration {
-        var time = timespec()
+        var time = Glibc.timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
         return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
