@@ -3,9 +3,6 @@ import HTTPTypes
 import PGStore
 import Service
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a black-box attack found (issue 10), each as a test that failed before the fix: inputs
 /// whose cost grew with their size, limits that held for what was sent but not for what was
@@ -373,9 +370,12 @@ func exchange(port: Int, method: String, path: String, token: String? = nil, bod
 /// The CPU time `body` takes on the calling thread (it must not suspend).
 func threadCPUTime(_ body: () throws -> Void) rethrows -> Duration {
     func now() -> Duration {
-        var time = Glibc.timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+        // A timespec's two words (seconds, nanoseconds), filled in place: its Swift members are
+        // declared by whichever C module Swift met first (CDispatch in a fresh build), which
+        // MemberImportVisibility then asks this file to import.
+        var time: (seconds: Int, nanoseconds: Int) = (0, 0)
+        withUnsafeMutableBytes(of: &time) { _ = clock_gettime(CLOCK_THREAD_CPUTIME_ID, $0.baseAddress!.assumingMemoryBound(to: timespec.self)) }
+        return .seconds(time.seconds) + .nanoseconds(time.nanoseconds)
     }
     let start = now()
     try body()
