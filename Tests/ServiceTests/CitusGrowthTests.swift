@@ -193,7 +193,7 @@ struct RunbookShell {
         // block one of the few threads of Swift's cooperative pool for as long (a rebalance waits
         // a minute), and starve the service under test.
         let outputFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("runbook-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outputFile) }
         let output = try FileHandle(forWritingTo: outputFile)
         process.standardOutput = output
