@@ -9,43 +9,30 @@ struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Place a workspace on a Citus cluster.", subcommands: [Where.self, Isolate.self])
 
-    /// The coordinator, as the schema owner (Citus moves the shards of the tables it owns).
-    struct ClusterOptions: ParsableArguments {
-        @Option(help: "PostgreSQL URL of the coordinator for the schema owner (env DATABASE_OWNER_URL).")
-        var ownerURL: String?
-
-        func withConnection<T>(_ body: (TenantPlacement) async throws -> T) async throws -> T {
-            guard let url = [ownerURL, ProcessInfo.processInfo.environment["DATABASE_OWNER_URL"]].compactMap({ $0 }).first(where: { !$0.isEmpty })
-            else { throw ValidationError("set DATABASE_OWNER_URL (the schema owner, on the coordinator) for this command") }
-            let connection = try await PGConnection.connect(PGConnectionConfiguration(url: url))
-            do {
-                let result = try await body(TenantPlacement(connection: connection))
-                await connection.close()
-                return result
-            } catch let error as TenantPlacementError {
-                await connection.close()
-                throw ValidationError(error.description)
-            } catch let error as PGError {
-                // Citus's own words (an operator's command, not a request: nothing of a client's in them).
-                await connection.close()
-                let state = error.sqlState.map { " (SQLSTATE \($0.rawValue))" } ?? ""
-                throw ValidationError("Citus refused: \(error.message)\(state)" + (error.hint.map { "\nhint: \($0)" } ?? ""))
-            } catch {
-                await connection.close()
-                throw error
-            }
+    /// Runs `body` on the coordinator as the schema owner (Citus moves the shards of the tables
+    /// it owns), after migrating as every administration command does, and words its errors for
+    /// the operator.
+    static func withPlacement<T>(_ database: DatabaseOptions, _ body: (TenantPlacement) async throws -> T) async throws -> T {
+        do {
+            return try await database.withOwnerConnection(logger: quietLogger) { try await body(TenantPlacement(connection: $0)) }
+        } catch let error as TenantPlacementError {
+            throw ValidationError(error.description)
+        } catch let error as PGError {
+            // Citus's own words (an operator's command, not a request: nothing of a client's in them).
+            let state = error.sqlState.map { " (SQLSTATE \($0.rawValue))" } ?? ""
+            throw ValidationError("Citus refused: \(error.message)\(state)" + (error.hint.map { "\nhint: \($0)" } ?? ""))
         }
     }
 
     /// `contacts tenant where WORKSPACE_ID`: one JSON line, the node and shard holding it.
     struct Where: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Say which node holds a workspace.")
-        @OptionGroup var cluster: ClusterOptions
+        @OptionGroup var database: DatabaseOptions
         @Argument(help: "The workspace id.") var workspace: String
 
         func run() async throws {
             guard let id = UUID(uuidString: workspace) else { throw ValidationError("the workspace id is not a uuid") }
-            let location = try await cluster.withConnection { try await $0.location(of: id) }
+            let location = try await TenantCommand.withPlacement(database) { try await $0.location(of: id) }
             printLocation(location)
         }
     }
@@ -58,7 +45,7 @@ struct TenantCommand: AsyncParsableCommand {
                 Without --node the new shards stay on the node that held the workspace. A later \
                 rebalance (citus_rebalance_start) may move them again; run this again to put them back.
                 """)
-        @OptionGroup var cluster: ClusterOptions
+        @OptionGroup var database: DatabaseOptions
         @Argument(help: "The workspace id.") var workspace: String
         @Option(help: "The node to move it to, HOST:PORT as citus_add_node named it.") var node: String?
 
@@ -69,7 +56,7 @@ struct TenantCommand: AsyncParsableCommand {
                 guard let parsed = TenantPlacement.Node(node) else { throw ValidationError("--node is not HOST:PORT") }
                 target = parsed
             }
-            let location = try await cluster.withConnection { try await $0.isolate(id, onto: target) }
+            let location = try await TenantCommand.withPlacement(database) { try await $0.isolate(id, onto: target) }
             printLocation(location)
         }
     }

@@ -204,9 +204,8 @@ struct RunbookShell {
         }
         try output.close()
         let text = try String(contentsOf: outputFile, encoding: .utf8)
-        let errorText = ""
-        guard status == 0 else { throw RunbookError(message: "exit \(status): \(script)\n\(text)\(errorText)") }
-        return text + errorText
+        guard status == 0 else { throw RunbookError(message: "exit \(status): \(script)\n\(text)") }
+        return text
     }
 
     /// Stops, starts or restarts a node of the test cluster (`with-citus.sh --node`).

@@ -49,6 +49,11 @@ public struct TenantPlacement: Sendable {
     public func location(of workspace: UUID) async throws -> Location {
         try await requireCitus()
         try await requireWorkspace(workspace)
+        return try await placement(of: workspace)
+    }
+
+    /// The placement of the workspace's shard of `contacts`, once the checks have passed.
+    private func placement(of workspace: UUID) async throws -> Location {
         let rows = try await connection.query(
             unprepared: """
                 SELECT s.shardid, n.nodename, n.nodeport, s.shardminvalue = s.shardmaxvalue AS isolated
@@ -82,7 +87,7 @@ public struct TenantPlacement: Sendable {
             }
             guard usable else { throw TenantPlacementError.nodeTakesNoShards(node) }
         }
-        var location = try await self.location(of: workspace)
+        var location = try await placement(of: workspace)
         if !location.isolated {
             // The split blocks writes to this one shard group while it copies (a second for a few
             // thousand contacts, BENCHMARKS.md). Citus's online split (logical replication) did not
@@ -93,13 +98,13 @@ public struct TenantPlacement: Sendable {
                     SELECT isolate_tenant_to_new_shard('contacts', $1::uuid, cascade_option := 'CASCADE',
                                                        shard_transfer_mode := 'block_writes')
                     """, [workspace])
-            location = try await self.location(of: workspace)
+            location = try await placement(of: workspace)
         }
         if let node, node != location.node {
             _ = try await connection.query(
                 unprepared: "SELECT citus_move_shard_placement($1, $2, $3, $4, $5)",
                 [location.shard, location.node.host, location.node.port, node.host, node.port])
-            location = try await self.location(of: workspace)
+            location = try await placement(of: workspace)
         }
         return location
     }
