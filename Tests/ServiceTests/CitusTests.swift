@@ -52,7 +52,8 @@ struct CitusTests {
                 ORDER BY 1
                 """)
         #expect(try functions.map { try $0.decode(String.self, column: "name") } == [
-            "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "update_contact", "upsert_contact", "upsert_contacts",
+            "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "prune_changes", "read_changes",
+            "update_contact", "upsert_contact", "upsert_contacts",
         ])
         // The queue is the coordinator's own table, not distributed.
         #expect(byName["import_queue"] == nil)
@@ -80,7 +81,7 @@ struct CitusTests {
                 FROM pg_dist_partition d JOIN pg_class c ON c.oid = d.logicalrelid
                 WHERE d.partmethod = 'h'
                 """)
-        #expect(tables.count == 7)
+        #expect(tables.count == 9)
         for row in tables {
             let name = try row.decode(String.self, column: "name")
             #expect(try row.decode(String.self, column: "persistence") == "p", "\(name) is logged")
@@ -93,7 +94,8 @@ struct CitusTests {
         let writers = try await admin.query(
             unprepared: "SELECT proname::text FROM pg_proc WHERE prosrc LIKE '%PERFORM set_tenant(p_tenant)%' ORDER BY 1")
         #expect(try writers.map { try $0.decode(String.self, at: 0) } == [
-            "import_staged_contacts", "update_contact", "upsert_contact", "upsert_contacts",
+            "delete_contact", "import_staged_contacts", "prune_changes", "read_changes", "update_contact",
+            "upsert_contact", "upsert_contacts",
         ])
     }
 
@@ -118,13 +120,16 @@ struct CitusTests {
             ("create-contact", ContactStore.upsertQuery(ContactInput(phone: "+14155550123", tags: ["vip"]), tenant: tenant, newID: ULID())),
             ("update-contact", ContactStore.updateQuery(patch, tenant: tenant)),
             ("create-contacts", ContactStore.upsertManyQuery([ContactInput(phone: "+14155550123"), ContactInput(phone: "+14155550124", tags: ["a"])], tenant: tenant)),
+            ("delete-contact", ContactStore.deleteQuery(phone: "+14155550123", id: ULID(), tenant: tenant)),
+            ("changes", PGQuery(ChangeFeedStore.readStatement, [tenant, Int64(10), 100, [ULID().uuid.uuidString]])),
+            ("changes, numbering", PGQuery(ContactStore.numberChanges, [tenant])),
         ]
         // Reads and deletes: after the tenant's SET LOCAL, in one transaction (ContactStore.inTenant).
         let scoped: [(String, PGQuery)] = [
             ("get-contact", PGQuery(ContactQueries.byID, [tenant, ULID().uuid])),
             ("list-contacts", ContactStore.listQuery(ContactFilter(), tenant: tenant)),
             ("list-contacts, every filter", ContactStore.listQuery(filtered, tenant: tenant)),
-            ("delete-contact", ContactStore.deleteQuery(phone: "+14155550123", id: ULID(), tenant: tenant)),
+            ("export, the feed's head", PGQuery(ContactStore.changesHead, [tenant])),
             ("tags", PGQuery(ContactStore.tagCounts, [tenant])),
             ("import upload: the job", PGQuery(ImportJobSQL.insertJob, [tenant, job])),
             ("import upload: a chunk", PGQuery(ImportJobSQL.insertChunk, [tenant, job, 0, "\\x41"])),
@@ -234,6 +239,39 @@ struct CitusTests {
         #expect(try #require(try await fresh.query(unprepared: "SELECT count(*) FROM \(shard)").first).decode(Int.self, at: 0) == 0)
         await #expect(throws: PGError.self) {
             try await fresh.query(unprepared: "INSERT INTO \(shard) (tenant_id, id, phone) VALUES ($1, $2, '+14155550198')", [tenant, ULID().uuid])
+        }
+    }
+
+    /// The feed's positions are data in the tenant's rows, not a node's transaction ids: a
+    /// workspace whose shards move to another node between two reads misses and repeats nothing,
+    /// and changes written on the new node follow in order.
+    @Test func theFeedFollowsAWorkspaceWhoseShardsMove() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            for index in 0..<3 { _ = try await api.create(#"{"phone": "+1415555060\#(index)", "name": "before"}"#, token: token) }
+            let (before, cursor) = try await ChangeFeedTests.follow(api, token: token)
+            #expect(before.count == 3)
+            // Two more, not read yet, then the move.
+            _ = try await api.create(#"{"phone": "+14155550600", "name": "moving"}"#, token: token)
+            _ = try await api.send(.post, "/api/v1/actions/delete-contact", token: token, body: #"{"phone": "+14155550601"}"#)
+            let owner = try await PGConnection.connect(TestServer.owner)
+            defer { Task { await owner.close() } }
+            let placement = TenantPlacement(connection: owner)
+            let from = try await placement.location(of: tenant)
+            let to = TenantPlacement.Node(host: from.node.host, port: from.node.port == 5433 ? 5434 : 5433)
+            let moved = try await placement.isolate(tenant, onto: to)
+            #expect(moved.node == to)
+            _ = try await api.create(#"{"phone": "+14155550600", "name": "moved"}"#, token: token)
+            let (after, end) = try await ChangeFeedTests.follow(api, token: token, after: cursor)
+            #expect(after.map(ChangeFeedTests.summary) == [
+                "contact.updated +14155550600", "contact.deleted +14155550601", "contact.updated +14155550600",
+            ])
+            #expect(after.compactMap { ($0["contact"] as? [String: Any])?["name"] as? String } == ["moving", "moved"])
+            let (all, _) = try await ChangeFeedTests.follow(api, token: token)
+            #expect(all.count == 6)
+            #expect(Set(all.compactMap { $0["id"] as? String }).count == 6)
+            let (none, _) = try await ChangeFeedTests.follow(api, token: token, after: end)
+            #expect(none.isEmpty)
         }
     }
 }

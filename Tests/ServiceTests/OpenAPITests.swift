@@ -146,18 +146,25 @@ struct OpenAPITests {
             let expired = try await newJob()
             await ImportJobRunner(pool: api.pool, configuration: .init(), logger: Logger(label: "imports")).runQueued(tenant: tenant)
             while try await ImportJobStore(pool: api.pool).purge(endedBefore: .zero) == 100 {}
+            // A change feed cursor whose changes after it retention has deleted (410).
+            _ = try await newContact()
+            _ = try await newContact()
+            let expiredChanges = try #require(
+                try await api.send(.get, "/api/v1/changes?limit=1", token: token).json["next_cursor"] as? String)
+            _ = try await ChangeFeedStore(pool: api.pool).prune(tenant: tenant, before: Date(timeIntervalSinceNow: 1))
             for (path, method, status) in documented where ![429, 501, 503].contains(status) {
                 let isImport = path.hasPrefix("/api/v1/imports")
                 let existing = try await newContact()
                 let id = status == 404 ? ULID().description : status == 410 ? expired : isImport ? try await newJob() : existing.id
                 var uri = path.replacingOccurrences(of: "{id}", with: id)
+                if path == "/api/v1/changes", status == 410 { uri += "?after=\(expiredChanges)" }
                 var body: String? = method == "post" ? Self.validBody(path, phone: existing.phone) : nil
                 var bearer: String? = token
                 var contentType = Self.contentType(path)
                 var httpMethod = HTTPRequest.Method(method.uppercased())!
                 var accept: String?
                 switch status {
-                case 400: if method == "post" { body = "[" } else { uri += "?cursor=garbage" }
+                case 400: if method == "post" { body = "[" } else { uri += path == "/api/v1/changes" ? "?after=garbage" : "?cursor=garbage" }
                 case 401: bearer = nil
                 case 404: body = method == "post" ? #"{"phone": "+14155559999"}"# : nil
                 case 405: httpMethod = .put

@@ -10,7 +10,8 @@ public import ServiceLifecycle
 ///
 /// `importJobQueued` wakes the instance's ``ImportJobRunner`` when an upload has queued a job.
 public func buildRouter(
-    pool: ConnectionPool, configuration: ServiceConfiguration, importJobQueued: @escaping @Sendable () -> Void = {}
+    pool: ConnectionPool, configuration: ServiceConfiguration, importJobQueued: @escaping @Sendable () -> Void = {},
+    changeSignals: ChangeSignals = ChangeSignals()
 ) -> Router<AppRequestContext> {
     Observability.bootstrap()
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -30,9 +31,12 @@ public func buildRouter(
     let tenantRoutes = router.group()
         .add(middleware: TenantMiddleware(authenticator: authenticator, rateLimiter: rateLimiter))
         .group(context: TenantRequestContext.self)
-    let store = ContactStore(pool: pool)
+    let store = ContactStore(pool: pool, signals: changeSignals)
     let cursors = PageCursors(secret: configuration.cursorSecret)
-    ExportController(store: store, stallTimeout: configuration.exportStallTimeout).addRoutes(to: tenantRoutes)
+    ExportController(store: store, cursors: cursors, stallTimeout: configuration.exportStallTimeout).addRoutes(to: tenantRoutes)
+    ChangesController(
+        store: ChangeFeedStore(pool: pool), cursors: cursors, signals: changeSignals, maximumWait: configuration.changesMaxWait
+    ).addRoutes(to: tenantRoutes)
     ImportsController(
         store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit,
         scratchDirectory: configuration.imports.scratchDirectory, uploads: UploadSlots(capacity: configuration.imports.uploadsAtOnce),
@@ -69,9 +73,11 @@ public func buildApplication(
     // server and the pool have finished.
     // The runner after the pool: it stops first, and hands its running jobs back to the queue
     // while the pool still serves it.
-    let imports = ImportJobRunner(pool: pool, configuration: configuration.imports, logger: logger)
+    let changeSignals = ChangeSignals()
+    let imports = ImportJobRunner(pool: pool, configuration: configuration.imports, logger: logger, changeSignals: changeSignals)
     var services: [any Service] = (tracing.map { [$0] } ?? []) + [pool]
     if configuration.imports.jobsAtOnce > 0 { services.append(imports) }
+    services.append(ChangeFeedWatcher(pool: pool, signals: changeSignals, retention: configuration.changesRetention, logger: logger))
     if let metrics = configuration.metrics {
         services.append(
             Application(
@@ -81,7 +87,7 @@ public func buildApplication(
                 logger: logger))
     }
     return Application(
-        router: buildRouter(pool: pool, configuration: configuration, importJobQueued: imports.jobQueued),
+        router: buildRouter(pool: pool, configuration: configuration, importJobQueued: imports.jobQueued, changeSignals: changeSignals),
         server: HTTPServerBuilder { responder in
             ContactsHTTP1Channel(
                 responder: responder, idleTimeout: idle, requestReadTimeout: readTimeout, minimumUploadRate: minimumUploadRate)

@@ -39,6 +39,11 @@ public struct ServiceConfiguration: Sendable {
     /// ends the export (and its connection), so a client that stops reading holds a bulk
     /// connection this long at most. Default 30 s.
     public var exportStallTimeout: Duration = .seconds(30)
+    /// How long the change feed keeps a change (API.md "Sync"). Default 30 days.
+    public var changesRetention: Duration = .seconds(30 * 86_400)
+    /// The longest `wait` of a change feed long poll (a proxy in front may cut requests sooner).
+    /// Default 30 s, the most.
+    public var changesMaxWait: Duration = .seconds(30)
     /// Import jobs: upload limit and rate, retention, how they run.
     public var imports = ImportJobConfiguration()
     /// The least severe log level written. Default `info`.

@@ -18,6 +18,7 @@ extension ContactStore {
     public func upsert(many inputs: [ContactInput], tenant: UUID) async throws -> [Contact] {
         guard !inputs.isEmpty else { return [] }
         let rows = try await single(Self.upsertManyQuery(inputs, tenant: tenant), tenant: tenant, bulk: true)
+        signals.changed(tenant)
         var contacts: [Contact] = []
         contacts.reserveCapacity(inputs.count)
         for row in rows {

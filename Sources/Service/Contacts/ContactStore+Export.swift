@@ -47,15 +47,40 @@ extension ContactStore {
     public func beginExport(tenant: UUID) async throws -> ExportSession {
         let lease = try await pool.lease(PoolLease(owner: tenant, isBulk: true, isHeldLong: true))
         do {
-            try await lease.connection.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            try await lease.connection.query(Self.tenantScope(tenant))
-            try await lease.connection.execute(script: Self.exportPlanSettings)
+            for _ in 1...5 {
+                // The feed numbered first, so that the snapshot sees (nearly) every committed
+                // change numbered: those it sees unnumbered committed in between, and the cursor
+                // leaves them out by id (a few at most, else the snapshot is taken again).
+                try await lease.connection.query(PGQuery(Self.numberChanges, [tenant]))
+                try await lease.connection.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                try await lease.connection.query(Self.tenantScope(tenant))
+                try await lease.connection.execute(script: Self.exportPlanSettings)
+                let head = try await lease.connection.query(PGQuery(Self.changesHead, [tenant]))
+                let unnumbered = try head.first?.decode([String].self, column: "unnumbered").compactMap(UUID.init(uuidString:)) ?? []
+                if unnumbered.count <= PageCursors.maximumExcludedChanges {
+                    let position = try head.first?.decode(Int64.self, column: "last_position") ?? 0
+                    return ExportSession(
+                        lease: lease, tenant: tenant, changes: ChangeFeedStore.Position(position: position, excluding: unnumbered))
+                }
+                try await lease.connection.execute(script: "ROLLBACK")
+            }
+            throw PGError(kind: .unexpectedResponse, message: "the feed kept changing faster than an export could start")
         } catch {
             await lease.release()
             throw error
         }
-        return ExportSession(lease: lease, tenant: tenant)
     }
+
+    /// Numbers the feed's committed changes (a page of none).
+    static let numberChanges = PGStatement("SELECT count(*) FROM read_changes($1, NULL, 0, '{}')")
+    /// The feed's last position in the export's snapshot, and the changes it sees unnumbered
+    /// (they committed between the numbering and the snapshot: the export shows them, so the
+    /// cursor leaves them out). One router statement on Citus.
+    static let changesHead = PGStatement(
+        """
+        SELECT coalesce((SELECT f.last_position FROM change_feeds f WHERE f.tenant_id = $1), 0) AS last_position,
+               ARRAY(SELECT ch.id::text FROM contact_changes ch WHERE ch.tenant_id = $1 AND ch.position IS NULL) AS unnumbered
+        """)
 }
 
 /// Set in an export's transaction: a page's plan must not depend on statistics, which lag behind
@@ -95,6 +120,9 @@ public final class ExportProgress: Sendable {
 public struct ExportSession: Sendable {
     let lease: ConnectionLease
     let tenant: UUID
+    /// Where the change feed stands in the export's snapshot: following the feed from here gives
+    /// exactly the changes the export does not show (`X-Changes-Cursor`).
+    public let changes: ChangeFeedStore.Position
 
     /// Hands every contact, in id order, to `chunk` a page at a time, then ends the transaction
     /// and gives the connection back: each page its own statement (a keyset page), so

@@ -57,23 +57,18 @@ extension ContactStore {
         return PGQuery(statement, binds)
     }
 
-    /// Deletes by phone or id (both: the contact must match both); its tag links go with it.
+    /// Deletes by phone or id (both: the contact must match both); its tag links go with it, and
+    /// its tombstone goes to the change feed (`delete_contact`, migration 013).
     public func delete(phone: String?, id: ULID?, tenant: UUID) async throws -> ULID? {
-        try await inTenant(tenant, Self.deleteQuery(phone: phone, id: id, tenant: tenant)).first.map { ULID(uuid: try $0.decode(UUID.self, column: "id")) }
+        let rows = try await single(Self.deleteQuery(phone: phone, id: id, tenant: tenant), tenant: tenant)
+        signals.changed(tenant)
+        return try rows.first.map { ULID(uuid: try $0.decode(UUID.self, column: "id")) }
     }
 
+    static let deleteContact = PGStatement("SELECT id FROM delete_contact($1, $2, $3::uuid)")
+
     static func deleteQuery(phone: String?, id: ULID?, tenant: UUID) -> PGQuery {
-        var conditions = ["tenant_id = $1"]
-        var binds: [any PGEncodable] = [tenant]
-        if let phone {
-            binds.append(phone)
-            conditions.append("phone = $\(binds.count)")
-        }
-        if let id {
-            binds.append(id.uuid)
-            conditions.append("id = $\(binds.count)")
-        }
-        return PGQuery(PGStatement("DELETE FROM contacts WHERE \(conditions.joined(separator: " AND ")) RETURNING id"), binds)
+        PGQuery(deleteContact, [tenant, phone, id?.uuid])
     }
 
     static let tagCounts = PGStatement(

@@ -13,7 +13,9 @@ extension ContactStore {
     /// Applies `patch` in one round trip, one statement; `nil` when the tenant has no contact with
     /// that phone.
     public func update(_ patch: ContactPatch, tenant: UUID) async throws -> Contact? {
-        guard let row = try await single(Self.updateQuery(patch, tenant: tenant), tenant: tenant).first else { return nil }
+        let rows = try await single(Self.updateQuery(patch, tenant: tenant), tenant: tenant)
+        signals.changed(tenant)
+        guard let row = rows.first else { return nil }
         return try ContactQueries.contact(row)
     }
 

@@ -7,9 +7,12 @@ import Tracing
 /// pipeline that sets it transaction-locally first, so row-level security scopes every statement.
 public struct ContactStore: Sendable {
     let pool: ConnectionPool
+    /// Told of every write that commits, so that long polls of the change feed wake.
+    let signals: ChangeSignals
 
-    public init(pool: ConnectionPool) {
+    public init(pool: ConnectionPool, signals: ChangeSignals = ChangeSignals()) {
         self.pool = pool
+        self.signals = signals
     }
 
     /// Scopes the rest of the transaction to `tenant` for row-level security: `SET LOCAL`, which
@@ -70,6 +73,7 @@ public struct ContactStore: Sendable {
     /// Creates or replaces the contact with `input.phone` in `tenant`.
     public func upsert(_ input: ContactInput, tenant: UUID) async throws -> Contact {
         let rows = try await single(Self.upsertQuery(input, tenant: tenant, newID: ULID()), tenant: tenant)
+        signals.changed(tenant)
         guard let row = rows.first else {
             throw PGError(kind: .unexpectedResponse, message: "the upsert returned no row")
         }

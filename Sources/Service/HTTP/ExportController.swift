@@ -12,11 +12,13 @@ import NIOCore
 /// so the client sees a truncated transfer, never a short file that looks complete.
 public struct ExportController: Sendable {
     let store: ContactStore
+    let cursors: PageCursors
     /// How long the database side waits for the client to take a page (``ExportSession``).
     let stallTimeout: Duration
 
-    public init(store: ContactStore, stallTimeout: Duration = .seconds(30)) {
+    public init(store: ContactStore, cursors: PageCursors, stallTimeout: Duration = .seconds(30)) {
         self.store = store
+        self.cursors = cursors
         self.stallTimeout = stallTimeout
     }
 
@@ -25,6 +27,9 @@ public struct ExportController: Sendable {
     }
 
     enum Format { case csv, ndjson }
+
+    /// The change feed's cursor at the export's snapshot (API.md "Resync from a snapshot").
+    static let changesCursor = HTTPField.Name("X-Changes-Cursor")!
 
     /// What the body is written in at most (a page of large contacts weighs megabytes).
     static let writeBytes = 256 * 1024
@@ -97,7 +102,9 @@ public struct ExportController: Sendable {
             try await writer.finish(nil)
         }
         let contentType = format == .csv ? "text/csv; charset=utf-8" : "application/x-ndjson"
-        return Response(status: .ok, headers: [.contentType: contentType], body: body)
+        return Response(
+            status: .ok, headers: [.contentType: contentType, Self.changesCursor: cursors.issue(session.changes, tenant: context.tenant)],
+            body: body)
     }
 }
 

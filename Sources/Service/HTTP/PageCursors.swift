@@ -9,7 +9,7 @@ public import FoundationEssentials
 /// with other filters: each of those is refused (400) instead of paging through something else.
 /// Instances sharing `secret` accept each other's cursors.
 public struct PageCursors: Sendable {
-    private let macKey: [UInt8]
+    let macKey: [UInt8]
     private let cipher: AESBlock
     private static let version: UInt8 = 2
     private static let macLength = 12

@@ -26,9 +26,12 @@ public struct ImportJobRunner: Service {
     var onlyTenant: UUID?
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
+    /// Told after each batch a job writes: the change feed's long polls wake.
+    let changeSignals: ChangeSignals
 
-    public init(pool: ConnectionPool, configuration: ImportJobConfiguration, logger: Logger) {
+    public init(pool: ConnectionPool, configuration: ImportJobConfiguration, logger: Logger, changeSignals: ChangeSignals = ChangeSignals()) {
         self.pool = pool
+        self.changeSignals = changeSignals
         self.store = ImportJobStore(pool: pool)
         self.configuration = configuration
         self.logger = logger
@@ -149,13 +152,14 @@ public struct ImportJobRunner: Service {
         let importer = CSVImporter(
             pool: pool, lease: PoolLease(owner: claim.tenant, isBulk: true), writers: configuration.writers, tenant: claim.tenant,
             batchSize: configuration.batchSize)
-        let (store, lease) = (store, configuration.lease)
+        let (store, lease, changeSignals) = (store, configuration.lease, changeSignals)
         let summary = try await importer.run(
             file: file, report: { report.append($0) }, progress: { rowsRead.store($0, ordering: .relaxed) },
             written: {
                 try await store.report(report.take(), claim: claim)
                 try await store.progress(claim, rowsRead: rowsRead.load(ordering: .relaxed))
                 try await store.renew(claim, lease: lease)
+                changeSignals.changed(claim.tenant)
                 afterBatch()
             },
             shouldStop: { stopping.isSet }, maximumRows: configuration.maximumRows)

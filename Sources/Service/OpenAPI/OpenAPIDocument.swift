@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
     /// The file, as written.
     public static var file: [UInt8] { PackageResources.openapi_json }
 
-    /// The file with `configuration`'s body limits and rate limit in place of the defaults.
+    /// The file with `configuration`'s body limits, rate limit and long-poll bound in place of the defaults.
     public static func served(by configuration: ServiceConfiguration) -> [UInt8] {
         var replacements: [(path: [String], value: String)] = []
         for (path, limit) in bodyLimits(configuration) {
@@ -17,6 +17,7 @@ public enum OpenAPIDocument {
         let rate = configuration.rateLimit
         replacements.append((["info", "x-rate-limit", "requests-per-second"], jsonNumber(rate.rate)))
         replacements.append((["info", "x-rate-limit", "burst"], rate.rate > 0 ? jsonNumber(rate.burst) : "0"))
+        replacements.append((["components", "parameters", "ChangesWait", "schema", "maximum"], jsonNumber(configuration.changesMaxWait.inSeconds)))
         return replacing(replacements, in: file)
     }
 
