@@ -17,7 +17,7 @@ let package = Package(
     traits: [
         .trait(
             name: "OTLPTracing",
-            description: "Export traces over OTLP/HTTP (swift-otel) when OTEL_EXPORTER_OTLP_ENDPOINT is set; adds AsyncHTTPClient, SwiftNIO SSL and SwiftProtobuf to the build."),
+            description: "Export traces over OTLP/HTTP (swift-otel) when OTEL_EXPORTER_OTLP_ENDPOINT is set; adds SwiftProtobuf to the build."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -37,6 +37,8 @@ let package = Package(
         // beyond the core (no JSON, YAML or reloading files).
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["CommandLineArguments"]),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // Webhook deliveries: timeouts, a connection pool, TLS, no redirects.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(
             url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0",
             traits: [.trait(name: "OTLPHTTP", condition: .when(traits: ["OTLPTracing"]))]),
@@ -92,6 +94,8 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLPTracing"])),
             ],
             // The contract: one file, compiled in as bytes (no Foundation bundle to ship beside

@@ -4,7 +4,12 @@ import Testing
 
 @Suite("The schema stays distributable by tenant")
 struct SchemaCatalogTests {
-    static let tenantTables = ["contacts", "tags", "contact_tags", "import_jobs", "import_uploads", "import_errors"]
+    static let tenantTables = [
+        "contacts", "tags", "contact_tags", "import_jobs", "import_uploads", "import_errors", "contact_changes", "change_feeds",
+    ]
+    /// Tenant rows that stay on the coordinator (Citus) and that the owner's functions claim across
+    /// workspaces: row-level security for the application role, not forced on the owner.
+    static let coordinatorTables = ["webhook_endpoints", "webhook_deliveries", "webhook_attempts"]
 
     @Test func everyKeyOfATenantTableStartsWithTenantID() async throws {
         try await TestEnvironment.migration.value
@@ -19,7 +24,7 @@ struct SchemaCatalogTests {
                        END AS first_referenced
                 FROM pg_constraint c
                 WHERE c.conrelid::regclass::text = ANY($1) AND c.contype IN ('p', 'u', 'f')
-                """, [Self.tenantTables])
+                """, [Self.tenantTables + Self.coordinatorTables])
         var tablesWithPrimaryKey = Set<String>()
         for row in rows {
             let table = try row.decode(String.self, column: "tbl")
@@ -31,7 +36,7 @@ struct SchemaCatalogTests {
             }
             if try row.decode(String.self, column: "contype") == "p" { tablesWithPrimaryKey.insert(table) }
         }
-        #expect(tablesWithPrimaryKey == Set(Self.tenantTables))
+        #expect(tablesWithPrimaryKey == Set(Self.tenantTables + Self.coordinatorTables))
     }
 
     @Test func rowLevelSecurityIsEnabledAndForced() async throws {
@@ -45,6 +50,14 @@ struct SchemaCatalogTests {
         for row in rows {
             #expect(try row.decode(Bool.self, column: "relrowsecurity"))
             #expect(try row.decode(Bool.self, column: "relforcerowsecurity"))
+        }
+        let coordinator = try await connection.query(
+            unprepared: "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1)",
+            [Self.coordinatorTables])
+        #expect(coordinator.count == Self.coordinatorTables.count)
+        for row in coordinator {
+            #expect(try row.decode(Bool.self, column: "relrowsecurity"))
+            #expect(try row.decode(Bool.self, column: "relforcerowsecurity") == false)
         }
     }
 }

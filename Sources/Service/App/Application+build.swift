@@ -37,6 +37,9 @@ public func buildRouter(
     ChangesController(
         store: ChangeFeedStore(pool: pool), cursors: cursors, signals: changeSignals, maximumWait: configuration.changesMaxWait
     ).addRoutes(to: tenantRoutes)
+    WebhooksController(
+        store: WebhookStore(pool: pool), feed: ChangeFeedStore(pool: pool), cursors: cursors, policy: configuration.webhooks.policy
+    ).addRoutes(to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)))
     ImportsController(
         store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit,
         scratchDirectory: configuration.imports.scratchDirectory, uploads: UploadSlots(capacity: configuration.imports.uploadsAtOnce),
@@ -78,6 +81,12 @@ public func buildApplication(
     var services: [any Service] = (tracing.map { [$0] } ?? []) + [pool]
     if configuration.imports.jobsAtOnce > 0 { services.append(imports) }
     services.append(ChangeFeedWatcher(pool: pool, signals: changeSignals, retention: configuration.changesRetention, logger: logger))
+    if configuration.webhooks.senders > 0 {
+        services.append(
+            WebhookDispatcher(
+                pool: pool, cursors: PageCursors(secret: configuration.cursorSecret), signals: changeSignals,
+                configuration: configuration.webhooks, retention: configuration.changesRetention, logger: logger))
+    }
     if let metrics = configuration.metrics {
         services.append(
             Application(

@@ -44,6 +44,8 @@ public struct ServiceConfiguration: Sendable {
     /// The longest `wait` of a change feed long poll (a proxy in front may cut requests sooner).
     /// Default 30 s, the most.
     public var changesMaxWait: Duration = .seconds(30)
+    /// Webhooks: where they may lead, how they are delivered.
+    public var webhooks = WebhookConfiguration()
     /// Import jobs: upload limit and rate, retention, how they run.
     public var imports = ImportJobConfiguration()
     /// The least severe log level written. Default `info`.

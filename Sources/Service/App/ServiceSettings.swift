@@ -92,6 +92,30 @@ extension ServiceSetting {
             read: { Int($0.changesRetention.inSeconds / 86_400) }, write: { $0.changesRetention = .seconds($1 * 86_400) }),
         seconds("changes.max.wait.seconds", "The longest wait of a change feed long poll (GET /api/v1/changes?wait=), at most 30.",
             \.changesMaxWait, maximum: 30),
+        ServiceSetting(
+            key: "webhooks.allow.http", help: "Lets webhook URLs be plain http (development and tests only).", isSecret: false,
+            defaultText: { String($0.webhooks.policy.allowHTTP) },
+            apply: { configuration, text throws(ServiceSettingError) in
+                guard let value = Bool(text.lowercased()) else { throw error("webhooks.allow.http", text, "true or false") }
+                configuration.webhooks.policy.allowHTTP = value
+            }),
+        ServiceSetting(
+            key: "webhooks.allow.networks",
+            help: "Networks webhooks may reach although private, loopback or link-local: comma-separated CIDRs, e.g. 127.0.0.0/8 (development and tests only).",
+            isSecret: false, defaultText: { $0.webhooks.policy.allowedNetworks.isEmpty ? "none" : $0.webhooks.policy.allowedNetworks.map(\.description).joined(separator: ",") },
+            apply: { configuration, text throws(ServiceSettingError) in
+                let parts = text.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty && $0 != "none" }
+                var networks: [IPNetwork] = []
+                for part in parts {
+                    guard let network = IPNetwork(part) else { throw error("webhooks.allow.networks", text, "comma-separated CIDRs") }
+                    networks.append(network)
+                }
+                configuration.webhooks.policy.allowedNetworks = networks
+            }),
+        seconds("webhooks.timeout.seconds", "A webhook delivery without a 2xx answer by then has failed (and is retried).",
+            \.webhooks.timeout, maximum: 300),
+        int("webhooks.senders", "Webhook deliveries this instance sends at once (0: it sends none; other instances do).",
+            \.webhooks.senders, 0...1024),
         int("import.body.limit.bytes", "Largest import upload (413 above).", \.imports.bodyLimit, 1...(1 << 40)),
         int("import.uploads.at.once", "Uploads one instance receives at once (one workspace: half); more get a 503.",
             \.imports.uploadsAtOnce, 1...10_000),

@@ -132,3 +132,14 @@ public struct ChangeFeedStore: Sendable {
         return try rows.map { try $0.decode(UUID.self, column: "id") }
     }
 }
+
+extension ChangeFeedStore {
+    /// The feed's last position now (numbering first): where a new webhook endpoint starts.
+    public func head(tenant: UUID) async throws -> Int64 {
+        try await pool.withConnection(lease: PoolLease(owner: tenant)) { connection in
+            try await connection.query(PGQuery(ContactStore.numberChanges, [tenant]))
+            let rows = try await connection.pipeline([ContactStore.tenantScope(tenant), PGQuery(ContactStore.changesHead, [tenant])])[1]
+            return try rows.first?.decode(Int64.self, column: "last_position") ?? 0
+        }
+    }
+}
