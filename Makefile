@@ -30,7 +30,7 @@ compose-check: test-deps
 # Left out there: the NFC fold of migration 004 (a maintenance function over every tenant, run
 # once on one node) and the live CPU-bound probe (it measures the service, not the database, and
 # the three nodes share the same two cores).
-CITUS_SUITES = CreateContactTests|ChangeFeedTests|CSVImportTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests
+CITUS_SUITES = CreateContactTests|ChangeFeedTests|WebhookTests|CSVImportTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests
 CITUS_SKIP = tagsStoredBeforeAreFoldedIntoNFC|theWorstInputOfEachFieldDoesNotStallOtherRequests
 
 # The whole suite on one PostgreSQL; the served OpenAPI document against the service, by the

@@ -103,9 +103,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 $$;
 
 -- Claims up to p_limit due deliveries of enabled endpoints (any workspace) for p_owner until
--- p_lease from now, counting the attempt: the oldest due first, at most p_per_endpoint in flight
--- per endpoint (a slow receiver holds its own share of the senders, not all of them). What the
--- sender needs to send and sign, nothing else.
+-- p_lease from now, counting the attempt: the oldest due first, and no endpoint past
+-- p_per_endpoint deliveries in flight (a slow receiver holds its own share of the senders, never
+-- all of them). Claims are taken one at a time over all instances (a transaction lock), so that
+-- share holds whoever claims. What the sender needs to send and sign, nothing else.
 CREATE FUNCTION claim_webhook_deliveries(p_owner uuid, p_limit int, p_per_endpoint int, p_lease interval)
 RETURNS TABLE (
     tenant_id uuid, endpoint_id uuid, change_id uuid, attempt int, body text, url text,
@@ -114,17 +115,27 @@ RETURNS TABLE (
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('webhook deliveries: claims', 0));
     RETURN QUERY
-    WITH due AS (
-        SELECT d.tenant_id, d.endpoint_id, d.change_id
+    WITH busy AS (
+        SELECT b.tenant_id, b.endpoint_id, count(*) AS in_flight
+        FROM webhook_deliveries b
+        WHERE b.status = 'pending' AND b.lease_until >= now()
+        GROUP BY b.tenant_id, b.endpoint_id
+    ), waiting AS (
+        SELECT d.tenant_id, d.endpoint_id, d.change_id, d.next_attempt_at,
+               row_number() OVER (PARTITION BY d.tenant_id, d.endpoint_id ORDER BY d.next_attempt_at, d.change_id) AS place
         FROM webhook_deliveries d
         JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.status = 'enabled'
         WHERE d.status = 'pending' AND d.next_attempt_at <= now()
           AND (d.lease_until IS NULL OR d.lease_until < now())
-          AND (SELECT count(*) FROM webhook_deliveries busy
-               WHERE busy.tenant_id = d.tenant_id AND busy.endpoint_id = d.endpoint_id
-                 AND busy.status = 'pending' AND busy.lease_until >= now()) < p_per_endpoint
-        ORDER BY d.next_attempt_at
+    ), due AS (
+        SELECT d.tenant_id, d.endpoint_id, d.change_id
+        FROM webhook_deliveries d
+        JOIN waiting w ON w.tenant_id = d.tenant_id AND w.endpoint_id = d.endpoint_id AND w.change_id = d.change_id
+        LEFT JOIN busy ON busy.tenant_id = d.tenant_id AND busy.endpoint_id = d.endpoint_id
+        WHERE w.place <= p_per_endpoint - coalesce(busy.in_flight, 0)
+        ORDER BY w.next_attempt_at
         LIMIT p_limit
         FOR UPDATE OF d SKIP LOCKED
     ), claimed AS (

@@ -109,7 +109,10 @@ func startServiceProcess(_ environment: [String: String]) throws -> (process: Pr
     let service = Process()
     service.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("contacts")
     service.arguments = ["serve"]
-    service.environment = ["DATABASE_URL": TestServer.value("TEST_DATABASE_URL"), "PORT": String(port)].merging(environment) { $1 }
+    // No webhook deliveries unless a test asks: the instance would claim other tests' deliveries
+    // from the shared queue and send them under its own settings.
+    service.environment = ["DATABASE_URL": TestServer.value("TEST_DATABASE_URL"), "PORT": String(port), "WEBHOOKS_SENDERS": "0"]
+        .merging(environment) { $1 }
     try service.run()
     return (service, port)
 }
@@ -142,6 +145,8 @@ func withLiveService(
     configuration.rateLimit = .off
     // No import runner unless a test asks: it would take other tests' jobs from the shared queue.
     configuration.imports.jobsAtOnce = 0
+    // Nor webhook deliveries, for the same reason.
+    configuration.webhooks.senders = 0
     configure(&configuration)
     var connection = configuration.database(url: TestServer.value("TEST_DATABASE_URL"))
     if let applicationName { connection = connection.with("application_name", applicationName) }

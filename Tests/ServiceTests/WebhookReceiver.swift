@@ -61,8 +61,9 @@ final class WebhookReceiver: @unchecked Sendable {
         return requests
     }
 
+    /// SIGKILL: the child may have inherited a mask that blocks SIGTERM.
     func stop() {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }

@@ -5,7 +5,7 @@ secret in the secrets file, and logged as one JSON line.
     receiver.py LOG SECRETS BEHAVIOUR
 
 LOG gets {"id", "timestamp", "signature", "verified": [index of each secret that verifies],
-"body", "status"} per request, written before the answer. SECRETS holds one `whsec_` secret a line
+"body", "status" (null while it hangs)} per request, written before the answer. SECRETS holds one `whsec_` secret a line
 (read at each request: the test writes it once it has created the endpoint). BEHAVIOUR is read at
 each request too: `200`, `500`, `410`, or `hang` (answer after 60 s). The port it listens on (on
 127.0.0.1) is written to LOG.port once it listens.
@@ -49,7 +49,7 @@ class Handler(BaseHTTPRequestHandler):
             log.write(json.dumps({
                 "id": headers.get("webhook-id"), "timestamp": headers.get("webhook-timestamp"),
                 "signature": headers.get("webhook-signature"), "content_type": headers.get("content-type"),
-                "verified": verified, "body": body.decode(), "status": status, "behaviour": behaviour,
+                "verified": verified, "body": body.decode(), "status": None if behaviour == "hang" else status, "behaviour": behaviour,
             }) + "\n")
         if behaviour == "hang":
             time.sleep(60)
