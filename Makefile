@@ -19,6 +19,7 @@ run: release
 
 test-deps:
 	@scripts/install-deps.sh docker-compose
+	@scripts/install-webhook-receiver.sh >/dev/null
 
 # The deployment files must at least parse.
 compose-check: test-deps

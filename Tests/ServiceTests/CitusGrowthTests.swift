@@ -158,10 +158,10 @@ private func milliseconds(_ duration: Duration?) -> String {
 
 /// The README's runbook: the fenced block after `<!-- runbook: NAME -->`.
 enum Runbook {
-    static func block(_ name: String) throws -> String {
+    static func block(_ name: String, language: String = "sh") throws -> String {
         let readme = try String(contentsOf: TestServer.repository.appendingPathComponent("README.md"), encoding: .utf8)
         guard let marker = readme.range(of: "<!-- runbook: \(name) -->"),
-            let open = readme.range(of: "```sh\n", range: marker.upperBound..<readme.endIndex),
+            let open = readme.range(of: "```\(language)\n", range: marker.upperBound..<readme.endIndex),
             let close = readme.range(of: "```", range: open.upperBound..<readme.endIndex)
         else { throw RunbookError(message: "README.md has no runbook block \(name)") }
         return String(readme[open.upperBound..<close.lowerBound])

@@ -132,7 +132,10 @@ struct OpenAPITests {
                 #expect(reply.headers[HTTPField.Name(header)!] != nil, "\(method) \(uri) → \(status) without \(header)")
             }
         }
-        try await TestAPI.with(configure: { $0.imports.bodyLimit = 64 * 1024 }) { api in
+        try await TestAPI.with(configure: {
+            $0.imports.bodyLimit = 64 * 1024
+            $0.webhooks.policy.resolver = FixedResolver(["hooks.example.com": ["93.184.216.34"]])
+        }) { api in
             var phone = 4_155_550_000
             func newContact() async throws -> (phone: String, id: String) {
                 phone += 1
@@ -152,10 +155,21 @@ struct OpenAPITests {
             let expiredChanges = try #require(
                 try await api.send(.get, "/api/v1/changes?limit=1", token: token).json["next_cursor"] as? String)
             _ = try await ChangeFeedStore(pool: api.pool).prune(tenant: tenant, before: Date(timeIntervalSinceNow: 1))
+            // A webhook endpoint, room made first (a workspace has at most 10).
+            func newWebhook() async throws -> String {
+                let listed = try await api.send(.get, "/api/v1/webhooks", token: token).json["data"] as? [[String: Any]] ?? []
+                if listed.count >= 9 {
+                    for endpoint in listed { _ = try await api.send(.delete, "/api/v1/webhooks/\(endpoint["id"] as? String ?? "")", token: token) }
+                }
+                return try await api.send(.post, "/api/v1/webhooks", token: token, body: Self.validBody("/api/v1/webhooks", phone: ""))
+                    .json["id"] as? String ?? ""
+            }
             for (path, method, status) in documented where ![429, 501, 503].contains(status) {
                 let isImport = path.hasPrefix("/api/v1/imports")
+                let isWebhook = path.hasPrefix("/api/v1/webhooks/")
                 let existing = try await newContact()
-                let id = status == 404 ? ULID().description : status == 410 ? expired : isImport ? try await newJob() : existing.id
+                let id = status == 404 ? ULID().description : status == 410 ? expired : isImport ? try await newJob()
+                    : isWebhook ? try await newWebhook() : existing.id
                 var uri = path.replacingOccurrences(of: "{id}", with: id)
                 if path == "/api/v1/changes", status == 410 { uri += "?after=\(expiredChanges)" }
                 var body: String? = method == "post" ? Self.validBody(path, phone: existing.phone) : nil
@@ -175,7 +189,7 @@ struct OpenAPITests {
                     body = String(repeating: " ", count: limit + 1)
                 case 415: contentType = "text/plain"
                 case 422:
-                    if method == "post", !isImport {
+                    if method == "post", !isImport, !path.hasSuffix("/rotate-secret"), !path.hasSuffix("/enable") {
                         body = path.hasSuffix("create-contacts") ? #"{"contacts": []}"# : #"{"phone": 1}"#
                     } else {
                         bearer = noWorkspace
@@ -230,6 +244,7 @@ struct OpenAPITests {
 
     static func validBody(_ path: String, phone: String) -> String {
         if path == "/api/v1/imports" { return "phone\n\(phone)\n" }
+        if path == "/api/v1/webhooks" { return #"{"url": "https://hooks.example.com/openapi"}"# }
         return path.hasSuffix("create-contacts") ? #"{"contacts": [{"phone": "\#(phone)"}]}"# : #"{"phone": "\#(phone)"}"#
     }
 

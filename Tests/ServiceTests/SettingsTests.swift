@@ -44,7 +44,8 @@ struct SettingsTests {
         for (arguments, flag) in [
             (["--pool-size", "x"], "--pool-size"), (["--port", "70000"], "--port"), (["--log-level", "loud"], "--log-level"),
             (["--metrics-address", "9090"], "--metrics-address"), (["--rate-limit-per-second", "-1"], "--rate-limit-per-second"),
-            (["--token-cache-seconds", "nan"], "--token-cache-seconds"),
+            (["--token-cache-seconds", "nan"], "--token-cache-seconds"), (["--webhooks-allow-http", "yes"], "--webhooks-allow-http"),
+            (["--webhooks-allow-networks", "10.0.0.0/40"], "--webhooks-allow-networks"), (["--changes-max-wait-seconds", "31"], "--changes-max-wait-seconds"),
         ] {
             #expect(throws: ServiceSettingError.self) { try Self.load(arguments: arguments) }
             do { _ = try Self.load(arguments: arguments) } catch { #expect(error.flag == flag) }
@@ -76,6 +77,8 @@ struct SettingsTests {
         case "metrics.address": "127.0.0.1:9999"
         case "log.level": "debug"
         case "pool.share.per.workspace", "pool.bulk.connections": "1"
+        case "webhooks.allow.http": "true"
+        case "webhooks.allow.networks": "127.0.0.0/8,fd00::/8"
         default: "3"
         }
     }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HTTPTypes
 import PGStore
 import Service
@@ -46,6 +49,7 @@ struct WebhookTests {
                 (#"{"url": "https://[::ffff:169.254.169.254]/x"}"#, "url"), (#"{"url": "https://unknown.example.com/x"}"#, "url"),
                 (#"{"url": 42}"#, "url"), (#"{}"#, "url"), (#"{"url": "https://hooks.example.com/x", "events": ["contact.merged"]}"#, "events"),
                 (#"{"url": "https://hooks.example.com/x", "events": []}"#, "events"),
+                (#"{"url": "https://hooks.example.com/x", "events": ["contact.created", "contact.created"]}"#, "events"),
                 (#"{"url": "https://hooks.example.com/x", "description": "a\u0000b"}"#, "description"),
             ] {
                 let reply = try await api.send(.post, "/api/v1/webhooks", token: token, body: body)
@@ -303,5 +307,52 @@ struct WebhookTests {
         #expect(handedBack.last?["id"] as? String == held.last?["id"] as? String)
         #expect(handedBack.last?["status"] as? Int == 200)
         #expect(clock.now - restarted < .seconds(8), "no lease to wait for after a graceful stop")
+    }
+
+    /// The README's minimal receiver (Python's standard library alone), run as it is written:
+    /// it verifies real deliveries, both signatures of a rotation, and refuses a forged one.
+    @Test func theReadmesReceiverVerifiesRealDeliveries() async throws {
+        let (token, _, _) = try await TestEnvironment.tenant()
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("readme-receiver-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let script = directory.appendingPathComponent("receiver.py")
+        try Runbook.block("webhook-receiver", language: "python").write(to: script, atomically: true, encoding: .utf8)
+        let port = try TracingTests.freePort()
+        try await Self.withDeliveringService { service in
+            let http = HTTPExchange(port: service.port, token: token)
+            let created = Self.json(
+                try await http.send("POST", "/api/v1/webhooks", body: #"{"url": "http://127.0.0.1:\#(port)/contacts"}"#).body)
+            let output = directory.appendingPathComponent("verified")
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            let receiver = Process()
+            receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            receiver.arguments = [script.path]
+            receiver.environment = ["WEBHOOK_SECRET": try #require(created["secret"] as? String), "PORT": String(port)]
+            receiver.standardOutput = try FileHandle(forWritingTo: output)
+            try receiver.run()
+            defer { kill(receiver.processIdentifier, SIGKILL); receiver.waitUntilExit() }
+            try #require(try await isListening(port: port))
+            func verified() -> [String] {
+                ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+            }
+            _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155551100"}"#)
+            _ = try await http.send("POST", "/api/v1/webhooks/\(try #require(created["id"] as? String))/rotate-secret")
+            // Signed by the new secret and the old one: the receiver still knows only the old.
+            _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155551101"}"#)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while verified().count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let feed = Self.json(try await http.send("GET", "/api/v1/changes").body)["data"] as? [[String: Any]] ?? []
+            #expect(Set(verified()) == Set(feed.compactMap { $0["id"] as? String }))
+            // A forged signature is refused.
+            var forged = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/contacts")!)
+            forged.httpMethod = "POST"
+            forged.httpBody = Data("{}".utf8)
+            forged.setValue("forged", forHTTPHeaderField: "webhook-id")
+            forged.setValue(String(Int(Date().timeIntervalSince1970)), forHTTPHeaderField: "webhook-timestamp")
+            forged.setValue("v1,\(Data(repeating: 7, count: 32).base64EncodedString())", forHTTPHeaderField: "webhook-signature")
+            let (_, answer) = try await URLSession.shared.data(for: forged)
+            #expect((answer as? HTTPURLResponse)?.statusCode == 401)
+        }
     }
 }

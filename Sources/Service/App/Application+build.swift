@@ -38,7 +38,7 @@ public func buildRouter(
         store: ChangeFeedStore(pool: pool), cursors: cursors, signals: changeSignals, maximumWait: configuration.changesMaxWait
     ).addRoutes(to: tenantRoutes)
     WebhooksController(
-        store: WebhookStore(pool: pool), feed: ChangeFeedStore(pool: pool), cursors: cursors, policy: configuration.webhooks.policy
+        store: WebhookStore(pool: pool), feed: ChangeFeedStore(pool: pool), cursors: cursors, configuration: configuration.webhooks
     ).addRoutes(to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)))
     ImportsController(
         store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit,

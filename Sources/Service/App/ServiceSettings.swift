@@ -114,6 +114,7 @@ extension ServiceSetting {
             }),
         seconds("webhooks.timeout.seconds", "A webhook delivery without a 2xx answer by then has failed (and is retried).",
             \.webhooks.timeout, maximum: 300),
+        int("webhooks.max.per.workspace", "Webhook endpoints one workspace may have.", \.webhooks.maximumPerWorkspace, 1...1_000_000),
         int("webhooks.senders", "Webhook deliveries this instance sends at once (0: it sends none; other instances do).",
             \.webhooks.senders, 0...1024),
         int("import.body.limit.bytes", "Largest import upload (413 above).", \.imports.bodyLimit, 1...(1 << 40)),

@@ -9,12 +9,15 @@ public struct WebhooksController: Sendable {
     let feed: ChangeFeedStore
     let cursors: PageCursors
     let policy: WebhookURLPolicy
+    /// Endpoints a workspace may have.
+    let limit: Int
 
-    public init(store: WebhookStore, feed: ChangeFeedStore, cursors: PageCursors, policy: WebhookURLPolicy) {
+    public init(store: WebhookStore, feed: ChangeFeedStore, cursors: PageCursors, configuration: WebhookConfiguration) {
         self.store = store
         self.feed = feed
         self.cursors = cursors
-        self.policy = policy
+        self.policy = configuration.policy
+        self.limit = configuration.maximumPerWorkspace
     }
 
     public func addRoutes(to routes: some RouterMethods<TenantRequestContext>) {
@@ -43,8 +46,10 @@ public struct WebhooksController: Sendable {
         case nil: break
         case .array(let items):
             let names = items.compactMap { item -> String? in if case .string(let name) = item { return name } else { return nil } }
-            if names.count != items.count || names.isEmpty || !names.allSatisfy(WebhookEndpoint.eventTypes.contains) {
-                errors.add("events", "events must be a non-empty list of \(WebhookEndpoint.eventTypes.joined(separator: ", "))")
+            if names.count != items.count || names.isEmpty || !names.allSatisfy(WebhookEndpoint.eventTypes.contains)
+                || Set(names).count != names.count
+            {
+                errors.add("events", "events must be a non-empty list of distinct types among \(WebhookEndpoint.eventTypes.joined(separator: ", "))")
             } else {
                 events = WebhookEndpoint.eventTypes.filter(names.contains)
             }
@@ -72,11 +77,11 @@ public struct WebhooksController: Sendable {
         let secret = WebhookSignature.newSecret()
         let head = try await feed.head(tenant: tenant)
         guard let endpoint = try await store.create(
-            tenant: tenant, url: url, events: events, description: description, secret: secret, fedThrough: head)
+            tenant: tenant, url: url, events: events, description: description, secret: secret, fedThrough: head, limit: limit)
         else {
             throw APIError(
                 .unprocessableContent, code: "webhook_limit_reached",
-                message: "A workspace has at most \(WebhookEndpoint.maximumPerWorkspace) webhook endpoints; delete one first.")
+                message: "A workspace has at most \(limit) webhook endpoints; delete one first.")
         }
         var response = Self.response(endpoint, status: .created, secret: WebhookSignature.text(of: secret))
         response.headers[.location] = "/api/v1/webhooks/\(endpoint.id)"

@@ -18,6 +18,7 @@ public enum OpenAPIDocument {
         replacements.append((["info", "x-rate-limit", "requests-per-second"], jsonNumber(rate.rate)))
         replacements.append((["info", "x-rate-limit", "burst"], rate.rate > 0 ? jsonNumber(rate.burst) : "0"))
         replacements.append((["components", "parameters", "ChangesWait", "schema", "maximum"], jsonNumber(configuration.changesMaxWait.inSeconds)))
+        replacements.append((["components", "schemas", "WebhookList", "properties", "data", "maxItems"], String(configuration.webhooks.maximumPerWorkspace)))
         return replacing(replacements, in: file)
     }
 
@@ -35,6 +36,7 @@ public enum OpenAPIDocument {
             ("/api/v1/actions/delete-contact", configuration.bodyLimit),
             ("/api/v1/actions/create-contacts", configuration.batchBodyLimit),
             ("/api/v1/imports", configuration.imports.bodyLimit),
+            ("/api/v1/webhooks", configuration.bodyLimit),
         ]
     }
 

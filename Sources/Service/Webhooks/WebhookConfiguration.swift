@@ -5,6 +5,8 @@ public struct WebhookConfiguration: Sendable {
     /// A delivery that has no 2xx answer by then failed (API.md: 15 s). Its lease lasts 10 s
     /// longer, so another instance retries a delivery whose instance died.
     public var timeout: Duration = .seconds(15)
+    /// Endpoints one workspace may have at once (API.md: 10).
+    public var maximumPerWorkspace = 10
     /// Deliveries in flight at once on this instance (0: it delivers none; others do).
     public var senders = 16
     /// Deliveries to one endpoint in flight at once, over all instances' claims: a slow receiver

@@ -12,8 +12,6 @@ public struct WebhookEndpoint: Sendable, Equatable {
 
     /// The event types an endpoint may ask for; all of them unless it names some.
     public static let eventTypes = ["contact.created", "contact.updated", "contact.deleted"]
-    /// Endpoints a workspace may have at once.
-    public static let maximumPerWorkspace = 10
     public static let maximumDescriptionLength = 1000
 
     /// The contract's JSON; `secret` only in the answers that create or rotate it.

@@ -29,11 +29,11 @@ public struct WebhookStore: Sendable {
             disabledReason: try row.decode(String?.self, column: "disabled_reason"), createdAt: try row.decode(Date.self, column: "created_at"))
     }
 
-    /// Registers an endpoint, unless the workspace has ``WebhookEndpoint/maximumPerWorkspace``
-    /// already (`nil`): counted under a lock of the workspace's endpoints, so two registrations at
-    /// once cannot both take the last place.
+    /// Registers an endpoint, unless the workspace has `limit` already (`nil`): counted under a
+    /// lock of the workspace's endpoints, so two registrations at once cannot both take the last
+    /// place.
     public func create(
-        tenant: UUID, url: String, events: [String], description: String?, secret: [UInt8], fedThrough: Int64
+        tenant: UUID, url: String, events: [String], description: String?, secret: [UInt8], fedThrough: Int64, limit: Int
     ) async throws -> WebhookEndpoint? {
         let rows = try await inTenant(tenant, [
             PGQuery(PGStatement("SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || $1::text, 0))"), [tenant]),
@@ -45,7 +45,7 @@ public struct WebhookStore: Sendable {
                     WHERE (SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1) < $8
                     RETURNING \(Self.endpointColumns)
                     """),
-                [tenant, ULID().uuid, url, events, description, hexadecimal(secret), fedThrough, WebhookEndpoint.maximumPerWorkspace]),
+                [tenant, ULID().uuid, url, events, description, hexadecimal(secret), fedThrough, limit]),
         ])
         return try rows[1].first.map(Self.endpoint)
     }
