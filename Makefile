@@ -66,3 +66,4 @@ bench-deps:
 # defaults (fsync and synchronous_commit on).
 bench: bench-deps release
 	PG_DURABLE=1 scripts/with-test-postgres.sh scripts/bench.sh
+	PG_DURABLE=1 scripts/with-test-postgres.sh scripts/bench-sync.sh

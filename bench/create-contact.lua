@@ -9,6 +9,18 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
 
+-- Each thread of each run draws its own sequence: LuaJIT's generator starts from the same seed in
+-- every Lua state, so without this every run (and both threads) sent the same bodies again, and a
+-- run after another was mostly identical re-syncs.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_index", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + (thread_index or 0) * 7919 + math.floor(os.clock() * 1e6) % 1000)
+end
+
 local template = '{"phone": "+1415%d", "name": "Romain", "email": "romain@example.com", ' ..
   '"tags": "vip, fr-FR", "metadata": { "shopify_id": "12345", "lifetime_value": 8742.00, "sync": %d }}'
 

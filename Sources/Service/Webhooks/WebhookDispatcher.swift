@@ -44,28 +44,42 @@ public struct WebhookDispatcher: Service {
     static let feedPage = 500
     static let pruneInterval: Duration = .seconds(3600)
 
+    /// Why a round runs.
+    enum Wake: Sendable { case scan, change, sent }
+
+    /// Rounds that a commit here starts are at least this far apart: under a write load, one
+    /// round serves many commits instead of one each.
+    static let changeRoundSpacing: Duration = .milliseconds(20)
+
     public func run() async throws {
         let sender = WebhookSender(policy: configuration.policy, timeout: configuration.timeout)
-        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (wakes, wake) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(1))
         let stopping = StopSignal()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { [interval = configuration.scanInterval] in
-                    while (try? await Task.sleep(for: interval)) != nil { wake.yield() }
+                    while (try? await Task.sleep(for: interval)) != nil { wake.yield(.scan) }
                 }
                 group.addTask { [signals] in
-                    for await _ in signals.anyChange { wake.yield() }
+                    for await _ in signals.anyChange { wake.yield(.change) }
                 }
                 let inFlight = JobCount()
                 var lastPrune: ContinuousClock.Instant?
-                wake.yield()
-                for await _ in wakes {
+                // Whether the last look found any enabled endpoint: while none, a commit here
+                // has nothing to feed, and only the scan looks again.
+                var anyEndpoint = true
+                wake.yield(.scan)
+                for await reason in wakes {
                     if stopping.isSet { break }
+                    if reason == .change {
+                        guard anyEndpoint else { continue }
+                        try? await Task.sleep(for: Self.changeRoundSpacing)
+                    }
                     if lastPrune.map({ .now - $0 > Self.pruneInterval }) ?? true {
                         lastPrune = .now
                         await prune()
                     }
-                    await feedAll()
+                    anyEndpoint = await feedAll()
                     let free = configuration.senders - inFlight.value
                     guard free > 0 else { continue }
                     let claims: [WebhookStore.Claim]
@@ -81,7 +95,7 @@ public struct WebhookDispatcher: Service {
                         group.addTask {
                             await deliver(claim, with: sender)
                             inFlight.add(-1)
-                            wake.yield()
+                            wake.yield(.sent)
                         }
                     }
                 }
@@ -98,18 +112,20 @@ public struct WebhookDispatcher: Service {
         await sender.shutdown()
     }
 
-    /// Queues every enabled endpoint's new changes.
-    func feedAll() async {
+    /// Queues every enabled endpoint's new changes; whether there is any enabled endpoint.
+    @discardableResult
+    func feedAll() async -> Bool {
         let endpoints: [WebhookStore.FeedState]
         do { endpoints = try await store.endpointsToFeed() } catch {
             logger.warning("webhook endpoints unreachable", metadata: ["error": "\(error)"])
-            return
+            return true
         }
         for (tenant, group) in Dictionary(grouping: endpoints, by: \.tenant) {
             do { try await feed(tenant: tenant, endpoints: group) } catch {
                 logger.warning("webhook feeding failed", metadata: ["contacts.tenant_id": "\(tenant)", "error": "\(error)"])
             }
         }
+        return !endpoints.isEmpty
     }
 
     /// One workspace: its feed read once from the endpoint furthest behind, each endpoint given
