@@ -45,8 +45,9 @@ TEST_TRAITS = --traits OTLPTracing
 BULK_SUITES = ImportJobTests|ExportTests
 # The attacks on the bulk paths: slow and stalled clients timed against another workspace's
 # requests, and a process's peak memory around one job. One test at a time, in a process of their
-# own: beside other suites they would measure those suites' load.
-ALONE_SUITES = BulkAttackTests|BulkNeighbourTests|MemoryBoundTests|ImportRestartTests
+# own: beside other suites they would measure those suites' load. The webhook suite too: it starts
+# receivers and service processes, whose start-up load made the timed fault tests beside it flaky.
+ALONE_SUITES = BulkAttackTests|BulkNeighbourTests|MemoryBoundTests|ImportRestartTests|WebhookTests
 
 test: test-deps compose-check
 	@echo "building the tests (a first build takes some minutes)"

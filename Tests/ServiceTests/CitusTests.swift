@@ -244,37 +244,4 @@ struct CitusTests {
             try await fresh.query(unprepared: "INSERT INTO \(shard) (tenant_id, id, phone) VALUES ($1, $2, '+14155550198')", [tenant, ULID().uuid])
         }
     }
-
-    /// The feed's positions are data in the tenant's rows, not a node's transaction ids: a
-    /// workspace whose shards move to another node between two reads misses and repeats nothing,
-    /// and changes written on the new node follow in order.
-    @Test func theFeedFollowsAWorkspaceWhoseShardsMove() async throws {
-        let (token, tenant, _) = try await TestEnvironment.tenant()
-        try await TestAPI.with { api in
-            for index in 0..<3 { _ = try await api.create(#"{"phone": "+1415555060\#(index)", "name": "before"}"#, token: token) }
-            let (before, cursor) = try await ChangeFeedTests.follow(api, token: token)
-            #expect(before.count == 3)
-            // Two more, not read yet, then the move.
-            _ = try await api.create(#"{"phone": "+14155550600", "name": "moving"}"#, token: token)
-            _ = try await api.send(.post, "/api/v1/actions/delete-contact", token: token, body: #"{"phone": "+14155550601"}"#)
-            let owner = try await PGConnection.connect(TestServer.owner)
-            defer { Task { await owner.close() } }
-            let placement = TenantPlacement(connection: owner)
-            let from = try await placement.location(of: tenant)
-            let to = TenantPlacement.Node(host: from.node.host, port: from.node.port == 5433 ? 5434 : 5433)
-            let moved = try await placement.isolate(tenant, onto: to)
-            #expect(moved.node == to)
-            _ = try await api.create(#"{"phone": "+14155550600", "name": "moved"}"#, token: token)
-            let (after, end) = try await ChangeFeedTests.follow(api, token: token, after: cursor)
-            #expect(after.map(ChangeFeedTests.summary) == [
-                "contact.updated +14155550600", "contact.deleted +14155550601", "contact.updated +14155550600",
-            ])
-            #expect(after.compactMap { ($0["contact"] as? [String: Any])?["name"] as? String } == ["moving", "moved"])
-            let (all, _) = try await ChangeFeedTests.follow(api, token: token)
-            #expect(all.count == 6)
-            #expect(Set(all.compactMap { $0["id"] as? String }).count == 6)
-            let (none, _) = try await ChangeFeedTests.follow(api, token: token, after: end)
-            #expect(none.isEmpty)
-        }
-    }
 }

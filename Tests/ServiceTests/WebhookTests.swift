@@ -189,7 +189,7 @@ struct WebhookTests {
             #expect(resumed.count == 4, "the change recorded while disabled is delivered once enabled")
 
             // Five days of failures: the next failure disables it.
-            try await TestEnvironment.asOwner { _, connection in
+            _ = try await TestEnvironment.asOwner { _, connection in
                 try await connection.query(
                     unprepared: "UPDATE webhook_endpoints SET failing_since = now() - interval '6 days' WHERE tenant_id = $1", [tenant])
             }
@@ -200,6 +200,26 @@ struct WebhookTests {
             let failing = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)").body)
             #expect(failing["status"] as? String == "disabled")
             #expect(failing["disabled_reason"] as? String == "every delivery failed for 5 days")
+        }
+    }
+
+    /// A redirect is an answer like any other that is not 2xx: not followed (it could lead
+    /// anywhere, inside too), and retried as a failure.
+    @Test func redirectsAreNotFollowed() async throws {
+        let (token, _, _) = try await TestEnvironment.tenant()
+        let receiver = try await WebhookReceiver()
+        let elsewhere = try await WebhookReceiver()
+        defer { receiver.stop(); elsewhere.stop() }
+        try receiver.answer("redirect \(elsewhere.url)")
+        try await Self.withDeliveringService { service in
+            let http = HTTPExchange(port: service.port, token: token)
+            let created = Self.json(try await http.send("POST", "/api/v1/webhooks", body: #"{"url": "\#(receiver.url)"}"#).body)
+            let endpoint = try #require(created["id"] as? String)
+            _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155551200"}"#)
+            _ = try await receiver.requests { $0.count >= 2 }
+            let attempts = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
+            #expect(attempts.contains { $0["status_code"] as? Int == 307 && $0["next_attempt_at"] is String }, "\(attempts)")
+            #expect(elsewhere.requests.isEmpty, "the redirect was not followed")
         }
     }
 
@@ -324,7 +344,7 @@ struct WebhookTests {
             let created = Self.json(
                 try await http.send("POST", "/api/v1/webhooks", body: #"{"url": "http://127.0.0.1:\#(port)/contacts"}"#).body)
             let output = directory.appendingPathComponent("verified")
-            FileManager.default.createFile(atPath: output.path, contents: nil)
+            try #require(FileManager.default.createFile(atPath: output.path, contents: nil))
             let receiver = Process()
             receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
             receiver.arguments = [script.path]

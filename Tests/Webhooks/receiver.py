@@ -7,7 +7,7 @@ secret in the secrets file, and logged as one JSON line.
 LOG gets {"id", "timestamp", "signature", "verified": [index of each secret that verifies],
 "body", "status" (null while it hangs)} per request, written before the answer. SECRETS holds one `whsec_` secret a line
 (read at each request: the test writes it once it has created the endpoint). BEHAVIOUR is read at
-each request too: `200`, `500`, `410`, or `hang` (answer after 60 s). The port it listens on (on
+each request too: `200`, `500`, `410`, `hang` (answer after 60 s), or `redirect URL` (a 307 to URL). The port it listens on (on
 127.0.0.1) is written to LOG.port once it listens.
 """
 import json
@@ -44,6 +44,9 @@ class Handler(BaseHTTPRequestHandler):
             except WebhookVerificationError:
                 pass
         behaviour = read(behaviour_path, "200").strip() or "200"
+        location = None
+        if behaviour.startswith("redirect "):
+            behaviour, location = "307", behaviour.split(" ", 1)[1]
         status = 200 if behaviour == "hang" else int(behaviour)
         with lock, open(log_path, "a") as log:
             log.write(json.dumps({
@@ -54,6 +57,8 @@ class Handler(BaseHTTPRequestHandler):
         if behaviour == "hang":
             time.sleep(60)
         self.send_response(status)
+        if location:
+            self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
