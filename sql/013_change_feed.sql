@@ -94,7 +94,11 @@ BEGIN
     SELECT c.tenant_id, change_id(c.id, c.updated_at), CASE WHEN p_created THEN 'contact.created' ELSE 'contact.updated' END,
            c.id, c.phone, c.name, c.email, p_tags, c.metadata, c.created_at, c.updated_at
     FROM contacts c
-    WHERE c.tenant_id = p_tenant AND c.id = p_contact;
+    WHERE c.tenant_id = p_tenant AND c.id = p_contact
+    -- The same (contact, updated_at) is the same change: recorded once. On Citus, under load
+    -- while a workspace's shards were split and moved, a second insert of an existing change
+    -- was seen (CitusGrowthTests; BENCHMARKS.md "Sync"), and must not fail the write.
+    ON CONFLICT (tenant_id, id) DO NOTHING;
 END
 $$;
 
@@ -117,7 +121,8 @@ BEGIN
         FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
         WHERE ct.tenant_id = p_tenant AND ct.contact_id = c.id
     ) AS linked ON true
-    WHERE c.tenant_id = p_tenant AND c.id = ANY (p_created || p_updated);
+    WHERE c.tenant_id = p_tenant AND c.id = ANY (p_created || p_updated)
+    ON CONFLICT (tenant_id, id) DO NOTHING;
 END
 $$;
 
@@ -250,7 +255,8 @@ BEGIN
     END IF;
     v_deleted := greatest(now(), next_microsecond(v_updated));
     INSERT INTO contact_changes (tenant_id, id, type, contact_id, phone, updated_at)
-    VALUES (p_tenant, change_id(v_id, v_deleted), 'contact.deleted', v_id, v_phone, v_deleted);
+    VALUES (p_tenant, change_id(v_id, v_deleted), 'contact.deleted', v_id, v_phone, v_deleted)
+    ON CONFLICT (tenant_id, id) DO NOTHING;
     RETURN QUERY SELECT v_id;
 END
 $$;
