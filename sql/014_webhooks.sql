@@ -51,7 +51,10 @@ CREATE TABLE webhook_deliveries (
     PRIMARY KEY (tenant_id, endpoint_id, change_id),
     FOREIGN KEY (tenant_id, endpoint_id) REFERENCES webhook_endpoints (tenant_id, id) ON DELETE CASCADE
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+-- An endpoint's next due deliveries, and those in flight (a lease is set while a sender holds
+-- one): a claim probes each per endpoint, whatever its backlog.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (tenant_id, endpoint_id, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (tenant_id, endpoint_id) WHERE lease_until IS NOT NULL;
 CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE status <> 'pending';
 
 -- Every attempt, for the deliveries list (newest first).
@@ -117,24 +120,29 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('webhook deliveries: claims', 0));
     RETURN QUERY
-    WITH busy AS (
-        SELECT b.tenant_id, b.endpoint_id, count(*) AS in_flight
-        FROM webhook_deliveries b
-        WHERE b.status = 'pending' AND b.lease_until >= now()
-        GROUP BY b.tenant_id, b.endpoint_id
-    ), waiting AS (
-        SELECT d.tenant_id, d.endpoint_id, d.change_id, d.next_attempt_at,
-               row_number() OVER (PARTITION BY d.tenant_id, d.endpoint_id ORDER BY d.next_attempt_at, d.change_id) AS place
-        FROM webhook_deliveries d
-        JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.status = 'enabled'
-        WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-          AND (d.lease_until IS NULL OR d.lease_until < now())
+    -- Per enabled endpoint, two index probes: its deliveries in flight, and its oldest due ones
+    -- up to its free share. An endpoint's backlog (a dead receiver's, bounded only by retention)
+    -- costs a claim nothing: scanning every due delivery took 0.4 s at 100,000 of them.
+    WITH waiting AS (
+        SELECT next.tenant_id, next.endpoint_id, next.change_id, next.next_attempt_at
+        FROM webhook_endpoints e
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS in_flight FROM webhook_deliveries b
+            WHERE b.tenant_id = e.tenant_id AND b.endpoint_id = e.id AND b.lease_until IS NOT NULL
+              AND b.status = 'pending' AND b.lease_until >= now()
+        ) AS busy
+        CROSS JOIN LATERAL (
+            SELECT d.tenant_id, d.endpoint_id, d.change_id, d.next_attempt_at FROM webhook_deliveries d
+            WHERE d.tenant_id = e.tenant_id AND d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+              AND (d.lease_until IS NULL OR d.lease_until < now())
+            ORDER BY d.next_attempt_at
+            LIMIT greatest(p_per_endpoint - busy.in_flight, 0)
+        ) AS next
+        WHERE e.status = 'enabled'
     ), due AS (
         SELECT d.tenant_id, d.endpoint_id, d.change_id
         FROM webhook_deliveries d
         JOIN waiting w ON w.tenant_id = d.tenant_id AND w.endpoint_id = d.endpoint_id AND w.change_id = d.change_id
-        LEFT JOIN busy ON busy.tenant_id = d.tenant_id AND busy.endpoint_id = d.endpoint_id
-        WHERE w.place <= p_per_endpoint - coalesce(busy.in_flight, 0)
         ORDER BY w.next_attempt_at
         LIMIT p_limit
         FOR UPDATE OF d SKIP LOCKED

@@ -263,11 +263,9 @@ struct ChangeFeedTests {
             _ = try await api.create(#"{"phone": "+14155550500"}"#, token: token)
             _ = try await api.create(#"{"phone": "+14155550501"}"#, token: token)
             let (changes, head) = try await Self.follow(api, token: token)
-            let oldest = try #require(try await api.send(.get, "/api/v1/changes", token: token).json["next_cursor"] as? String)
             #expect(changes.count == 2)
             let beginning = try await api.send(.get, "/api/v1/changes?limit=1", token: token)
             let afterFirst = try #require(beginning.json["next_cursor"] as? String)
-            _ = oldest
             // Both are past a retention that ends now.
             let pruned = try await ChangeFeedStore(pool: api.pool).prune(tenant: tenant, before: Date(timeIntervalSinceNow: 1))
             #expect(pruned == 2)

@@ -47,6 +47,7 @@ extension PageCursors {
         return Array(SHA256.hmac(key: macKey, message: message).prefix(Self.changesMACLength))
     }
 
+    /// Base64url without padding (RFC 4648 §5): what every cursor is written in.
     static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
     }

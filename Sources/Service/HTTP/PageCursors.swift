@@ -25,18 +25,15 @@ public struct PageCursors: Sendable {
         var payload = [Self.version]
         payload += cipher.encrypt(withUnsafeBytes(of: id.uuid.uuid) { Array($0) })
         payload += mac(payload, scope).prefix(Self.macLength)
-        return Data(payload).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
+        return Self.base64URL(payload)
     }
 
     /// The id a cursor points after, or `nil` for anything this server did not issue for `scope`.
     public func read(_ cursor: String, scope: Scope) -> ULID? {
         guard cursor.utf8.count <= 64 else { return nil }
-        var base64 = cursor.replacing("-", with: "+").replacing("_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard let data = Data(base64Encoded: base64), data.count == 17 + Self.macLength, data.first == Self.version else {
+        guard let bytes = Self.bytes(base64URL: cursor), bytes.count == 17 + Self.macLength, bytes.first == Self.version else {
             return nil
         }
-        let bytes = Array(data)
         let payload = Array(bytes.prefix(17))
         guard SHA256.constantTimeEqual(Array(mac(payload, scope).prefix(Self.macLength)), Array(bytes.suffix(Self.macLength))) else {
             return nil

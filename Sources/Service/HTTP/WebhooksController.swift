@@ -34,10 +34,10 @@ public struct WebhooksController: Sendable {
         let tenant = context.tenant
         let (body, _) = try await RequestReading.jsonObject(of: request, context: context)
         var errors = FieldErrors()
-        var url: String?
+        var url: WebhookURLPolicy.Checked?
         switch body["url"]?.value {
         case .string(let text):
-            do { url = try policy.parse(text).url } catch { errors.add("url", error.description) }
+            do { url = try policy.parse(text) } catch { errors.add("url", error.description) }
         case nil: errors.add("url", "url is required")
         default: errors.add("url", "url must be a string")
         }
@@ -70,14 +70,14 @@ public struct WebhooksController: Sendable {
         }
         guard errors.isEmpty, let url else { throw APIError.validation(errors) }
         // Where the URL leads, once its syntax holds: every address the host resolves to.
-        do { _ = try await policy.allowedAddresses(of: try policy.parse(url).host) } catch {
+        do { _ = try await policy.allowedAddresses(of: url.host) } catch {
             errors.add("url", error.description)
             throw APIError.validation(errors)
         }
         let secret = WebhookSignature.newSecret()
         let head = try await feed.head(tenant: tenant)
         guard let endpoint = try await store.create(
-            tenant: tenant, url: url, events: events, description: description, secret: secret, fedThrough: head, limit: limit)
+            tenant: tenant, url: url.url, events: events, description: description, secret: secret, fedThrough: head, limit: limit)
         else {
             throw APIError(
                 .unprocessableContent, code: "webhook_limit_reached",
