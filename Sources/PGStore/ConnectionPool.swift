@@ -37,6 +37,8 @@ public final class ConnectionPool: Sendable {
     let logger: Logger
     private let state: Mutex<PoolStateMachine<PGConnection, Waiter>>
     private let waiterIDs = Atomic<Int>(0)
+    /// The pipelined sessions behind ``query(_:lease:)``.
+    let shared: SharedSessions
 
     public init(
         connection: PGConnectionConfiguration,
@@ -46,8 +48,12 @@ public final class ConnectionPool: Sendable {
         self.configuration = configuration
         self.connectionConfiguration = connection
         self.logger = logger
-        self.threadPool = NIOThreadPool(numberOfThreads: configuration.maxConnections)
-        self.threadPool.start()
+        let threadPool = NIOThreadPool(numberOfThreads: configuration.maxConnections)
+        threadPool.start()
+        self.threadPool = threadPool
+        self.shared = SharedSessions(configuration: configuration) {
+            try await PGConnection.connect(connection, threadPool: threadPool)
+        }
         self.state = Mutex(
             PoolStateMachine(
                 maxConnections: configuration.maxConnections,
@@ -86,6 +92,21 @@ public final class ConnectionPool: Sendable {
         return result
     }
 
+    /// Runs one statement, in its own implicit transaction, on a session shared with other callers
+    /// (libpq's pipeline mode, ``SharedSessions``): no wait for a connection of one's own, and one
+    /// wake-up brings back the results of many callers. For interactive calls: one slow statement
+    /// delays the calls queued behind it on its session, so bulk work (`lease.isBulk`) and
+    /// anything needing a transaction block or session state take a connection of their own.
+    public func query(_ query: PGQuery, lease: PoolLease = PoolLease()) async throws -> PGRows {
+        if lease.isBulk || shared.sessionCount == 0 {
+            return try await withConnection(lease: lease) { try await $0.query(query) }
+        }
+        return try await shared.run(query, lease: lease)
+    }
+
+    /// Calls in flight on each open shared session.
+    public var sharedInFlight: [Int] { shared.inFlight }
+
     /// Leases a connection beyond one closure's scope: for work that starts in a request handler
     /// (so that no free connection is a 503 before any byte of the response) and goes on in the
     /// response body it returns. End it with ``ConnectionLease/release()``; a lease dropped
@@ -115,6 +136,7 @@ public final class ConnectionPool: Sendable {
     /// Stops handing out connections, fails waiters and closes idle connections; leased ones are
     /// closed as they come back. Then stops the threads.
     public func close() async {
+        await shared.close()
         deadlineTimer.withLock { $0?.timer.cancel() }
         let (idle, waiters, isDrained) = state.withLock { state in
             let (idle, waiters) = state.close()

@@ -15,6 +15,15 @@ public struct ConnectionPoolConfiguration: Sendable {
     public var connectBackoffInitial: Duration = .milliseconds(50)
     public var connectBackoffMaximum: Duration = .seconds(1)
 
+    /// Sessions shared by many single-statement calls at once in libpq's pipeline mode
+    /// (``ConnectionPool/query(_:lease:)``), on top of ``maxConnections``. Default 2: one session
+    /// runs its calls one after another, so two keep both cores of PostgreSQL busy while each
+    /// reads many calls per wake-up (BENCHMARKS.md). 0 sends every call through a leased
+    /// connection instead.
+    public var sharedSessions: Int = 2
+    /// Calls in flight on one shared session at most; more wait, fairly, as leases do. Default 16.
+    public var pipelineDepth: Int = 16
+
     /// Connections one owner (a tenant) may hold while others wait for one. When nobody else
     /// waits, an owner may use the whole pool. Default: half the pool, rounded up.
     public var maxConnectionsPerOwner: Int

@@ -67,6 +67,12 @@ final class SocketReactor: Sendable {
         }
     }
 
+    /// Ends the wait on `socket` now, as if it were ready: for a session failed from elsewhere
+    /// (its pool closing), whose reader would otherwise wait for a socket about to be closed.
+    func interrupt(_ socket: Int32) {
+        waiting.withLock { $0.removeValue(forKey: socket) }?.resume()
+    }
+
     private func loop() {
         var ready = [Int32](repeating: 0, count: 64)
         while true {

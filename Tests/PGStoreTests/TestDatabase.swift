@@ -19,11 +19,11 @@ enum TestDatabase {
 
     static func pool(
         _ configuration: PGConnectionConfiguration = TestServer.app, maxConnections: Int = 4,
-        acquireTimeout: Duration = .seconds(2)
+        acquireTimeout: Duration = .seconds(2), sharedSessions: Int = 2, pipelineDepth: Int = 16
     ) -> ConnectionPool {
-        ConnectionPool(
-            connection: configuration,
-            configuration: .init(maxConnections: maxConnections, acquireTimeout: acquireTimeout)
-        )
+        var poolConfiguration = ConnectionPoolConfiguration(maxConnections: maxConnections, acquireTimeout: acquireTimeout)
+        poolConfiguration.sharedSessions = sharedSessions
+        poolConfiguration.pipelineDepth = pipelineDepth
+        return ConnectionPool(connection: configuration, configuration: poolConfiguration)
     }
 }

@@ -42,11 +42,11 @@ func hammer(_ api: TestAPI, token: String, loops: Int, base: Int, until deadline
 struct FaultTests {
     @Test func poolExhaustedAnswers503PromptlyAndRecovers() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()
-        try await TestAPI.with(poolSize: 2, acquireTimeout: .milliseconds(200)) { api in
+        // One shared session with room for one call: a create waits behind the call holding it.
+        let oneShared: (inout ServiceConfiguration) -> Void = { $0.pool.sharedSessions = 1; $0.pool.pipelineDepth = 1 }
+        try await TestAPI.with(poolSize: 2, acquireTimeout: .milliseconds(200), configure: oneShared) { api in
             #expect(try await api.create(#"{"phone": "+14155550100"}"#, token: token).status == .created)
-            let holders = (0..<2).map { _ in
-                Task { try await api.pool.withConnection { try await $0.query(unprepared: "SELECT pg_sleep(4)") } }
-            }
+            let holders = [Task { try await api.pool.query(PGQuery(.unprepared("SELECT pg_sleep(4)"))) }]
             try await Task.sleep(for: .milliseconds(150))
             let started = ContinuousClock.now
             let busy = try await api.create(#"{"phone": "+14155550101"}"#, token: token)

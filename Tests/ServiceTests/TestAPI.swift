@@ -98,7 +98,10 @@ struct TestAPI {
         configuration.rateLimit = rateLimit
         var connection = configuration.database(url: databaseURL ?? TestServer.value("TEST_DATABASE_URL"))
         if let applicationName { connection = connection.with("application_name", applicationName) }
-        let pool = ConnectionPool(connection: connection, configuration: .init(maxConnections: poolSize, acquireTimeout: acquireTimeout))
+        var poolConfiguration = ConnectionPoolConfiguration(maxConnections: poolSize, acquireTimeout: acquireTimeout)
+        poolConfiguration.sharedSessions = configuration.pool.sharedSessions
+        poolConfiguration.pipelineDepth = configuration.pool.pipelineDepth
+        let pool = ConnectionPool(connection: connection, configuration: poolConfiguration)
         do {
             let result = try await body(TestAPI(pool: pool, configuration: configuration))
             await pool.close()

@@ -41,9 +41,7 @@ public final class Authenticator: Sendable {
         if let entry = cache.withLock({ $0[key] }), entry.expires > now {
             return entry.caller
         }
-        let rows = try await pool.withConnection { connection in
-            try await connection.query(Self.lookup, [APIToken.byteaHex(hash)])
-        }
+        let rows = try await pool.query(PGQuery(Self.lookup, [APIToken.byteaHex(hash)]))
         let caller = try rows.first.map {
             Caller(accountID: try $0.decode(UUID.self, column: "account_id"), workspaceID: try $0.decode(UUID?.self, column: "workspace_id"))
         }

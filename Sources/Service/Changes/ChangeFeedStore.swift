@@ -49,10 +49,8 @@ public struct ChangeFeedStore: Sendable {
     public func read(tenant: UUID, after: Position, limit: Int) async throws -> Page {
         let rows: PGRows
         do {
-            rows = try await pool.withConnection(lease: PoolLease(owner: tenant)) { connection in
-                try await connection.query(
-                    PGQuery(Self.readStatement, [tenant, after.position, limit, after.excluding.map(\.uuidString)]))
-            }
+            rows = try await pool.query(
+                PGQuery(Self.readStatement, [tenant, after.position, limit, after.excluding.map(\.uuidString)]), lease: PoolLease(owner: tenant))
         } catch let error as PGError where error.sqlState == SQLState("CF410") {
             throw CursorExpired()
         }
@@ -99,12 +97,8 @@ public struct ChangeFeedStore: Sendable {
         guard !waiting.isEmpty else { return [] }
         let tenants = Array(waiting.keys)
         let positions = tenants.map { String(waiting[$0] ?? 0) }
-        let rows = try await pool.withConnection(lease: PoolLease(owner: nil)) { connection in
-            try await connection.query(
-                PGQuery(
-                    PGStatement("SELECT feeds_with_changes($1::uuid[], $2::bigint[]) AS tenant"),
-                    [tenants.map(\.uuidString), positions]))
-        }
+        let rows = try await pool.query(
+            PGQuery(PGStatement("SELECT feeds_with_changes($1::uuid[], $2::bigint[]) AS tenant"), [tenants.map(\.uuidString), positions]))
         return try rows.map { try $0.decode(UUID.self, column: "tenant") }
     }
 

@@ -15,10 +15,15 @@ public final class ChangeSignals: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Yields whenever a workspace's change was committed here (webhook feeding wakes on it),
-    /// and when the first long poll starts waiting (the watcher's shared check starts on it).
+    /// Yields when a workspace's change was committed here while ``armChangeNotice()`` asked for
+    /// it (webhook feeding wakes on it), and when the first long poll starts waiting (the
+    /// watcher's shared check starts on it).
     private let changes: AsyncStream<Void>.Continuation
     public let anyChange: AsyncStream<Void>
+    /// Whether the next commit yields on ``anyChange``: one yield per arming, so a write load
+    /// wakes the feeding once per round rather than once per write (each wake-up was a thread
+    /// switch per request: BENCHMARKS.md, round three), and not at all while it has nothing to feed.
+    private let noticeArmed = Atomic<Bool>(false)
     private let waitingStarted: AsyncStream<Void>.Continuation
     let waitersArrived: AsyncStream<Void>
 
@@ -31,7 +36,12 @@ public final class ChangeSignals: Sendable {
     public func changed(_ tenant: UUID) {
         let woken = state.withLock { $0.waiters.removeValue(forKey: tenant) }
         for entry in woken?.values ?? [:].values { entry.waiter.resume() }
-        changes.yield()
+        if noticeArmed.load(ordering: .relaxed), noticeArmed.exchange(false, ordering: .acquiringAndReleasing) { changes.yield() }
+    }
+
+    /// Whether the next commit here yields once on ``anyChange``.
+    public func armChangeNotice(_ armed: Bool) {
+        noticeArmed.store(armed, ordering: .releasing)
     }
 
     /// Graceful shutdown: every long poll answers now with what it has, and none waits again.

@@ -36,31 +36,32 @@ public struct ContactStore: Sendable {
         PGQuery(upsertContact, [tenant, newID.uuid, input.phone, input.name, input.email, PGJSON(input.metadataJSON), input.tags])
     }
 
-    /// Runs a pipeline, again (up to 3 times in all) when it failed on a deadlock or a
-    /// serialization failure: the whole transaction was rolled back, so running it again is safe.
-    /// `tenant` says whose work it is, for the pool's fair shares.
+    /// Runs a pipeline on a connection of its own, again (up to 3 times in all) when it failed on
+    /// a deadlock or a serialization failure: the whole transaction was rolled back, so running it
+    /// again is safe. `tenant` says whose work it is, for the pool's fair shares.
     func pipeline(_ queries: [PGQuery], tenant: UUID) async throws -> [PGRows] {
-        try await retryingTransientFailures(PoolLease(owner: tenant), statements: queries.count) { try await $0.pipeline(queries) }
+        try await retryingTransientFailures(statements: queries.count) {
+            try await pool.withConnection(lease: PoolLease(owner: tenant)) { try await $0.pipeline(queries) }
+        }
     }
 
-    /// Runs one statement (its own transaction), retried like ``pipeline(_:tenant:)``; `bulk`
-    /// for large batches, which the pool caps and serves after interactive requests.
+    /// Runs one statement (its own transaction) on a shared session, retried like
+    /// ``pipeline(_:tenant:)``; `bulk` for large batches, which take a connection of their own
+    /// (the pool caps them and serves them after interactive requests).
     func single(_ query: PGQuery, tenant: UUID, bulk: Bool = false) async throws -> PGRows {
-        try await retryingTransientFailures(PoolLease(owner: tenant, isBulk: bulk), statements: 1) { try await $0.query(query) }
+        try await retryingTransientFailures(statements: 1) { try await pool.query(query, lease: PoolLease(owner: tenant, isBulk: bulk)) }
     }
 
     /// One database round trip, pool wait included, as the request span's child (a no-op when
     /// tracing is off: no tracer is bootstrapped).
-    private func retryingTransientFailures<T>(
-        _ lease: PoolLease, statements: Int, _ body: (PGConnection) async throws -> T
-    ) async throws -> T {
+    private func retryingTransientFailures<T>(statements: Int, _ body: () async throws -> T) async throws -> T {
         try await withSpan("db pipeline", ofKind: .client) { span in
             span.attributes["db.system.name"] = "postgresql"
             span.attributes["db.operation.batch.size"] = statements
             var attempt = 1
             while true {
                 do {
-                    return try await pool.withConnection(lease: lease, body)
+                    return try await body()
                 } catch let error as PGError where error.sqlState?.isTransient == true && attempt < 3 {
                     span.addEvent(SpanEvent(name: "retry after SQLSTATE \(error.sqlState?.rawValue ?? "")"))
                     attempt += 1

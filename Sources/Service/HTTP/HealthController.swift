@@ -17,7 +17,7 @@ public struct HealthController: Sendable {
         }
         router.get("/readyz") { _, _ in
             do {
-                _ = try await pool.withConnection { try await $0.query(Self.ping) }
+                _ = try await pool.query(PGQuery(Self.ping))
             } catch {
                 throw APIError.unavailable("The database is unreachable.")
             }

@@ -79,7 +79,11 @@ public struct WebhookDispatcher: Service {
                         lastPrune = .now
                         await prune()
                     }
+                    // Woken by the next commit here (armed before reading, so a commit during
+                    // the read is not missed) only while there is something to feed.
+                    signals.armChangeNotice(true)
                     anyEndpoint = await feedAll()
+                    if !anyEndpoint { signals.armChangeNotice(false) }
                     let free = configuration.senders - inFlight.value
                     guard free > 0 else { continue }
                     let claims: [WebhookStore.Claim]
