@@ -52,8 +52,8 @@ struct CitusTests {
                 ORDER BY 1
                 """)
         #expect(try functions.map { try $0.decode(String.self, column: "name") } == [
-            "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "prune_changes", "read_changes",
-            "update_contact", "upsert_contact", "upsert_contacts",
+            "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "list_contacts", "prune_changes",
+            "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
         ])
         // The queues are the coordinator's own tables, not distributed: the import jobs', and the
         // webhooks' (endpoints, deliveries due, attempts), claimed across workspaces.
@@ -97,13 +97,43 @@ struct CitusTests {
         let writers = try await admin.query(
             unprepared: "SELECT proname::text FROM pg_proc WHERE prosrc LIKE '%PERFORM set_tenant(p_tenant)%' ORDER BY 1")
         #expect(try writers.map { try $0.decode(String.self, at: 0) } == [
-            "delete_contact", "finish_webhook_attempt", "import_staged_contacts", "prune_changes", "read_changes", "update_contact",
-            "upsert_contact", "upsert_contacts",
+            "delete_contact", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "prune_changes", "read_changes",
+            "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
         ])
     }
 
     /// Every per-tenant statement the request routes send, planned by the coordinator with its real
     /// parameters: each is one task on one node (a delegated call, or a router query).
+    /// Reads are calls on the shared pipelined sessions (no BEGIN, no SET LOCAL): each function
+    /// sets its tenant where it runs, so through the coordinator a workspace still reads its own
+    /// rows and only them, on whichever worker holds them.
+    @Test func readsOnSharedSessionsReturnTheTenantsRowsThroughTheCoordinator() async throws {
+        let (tokenA, _, _) = try await TestEnvironment.tenant()
+        let (tokenB, _, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            let a = try JSONSerialization.jsonObject(with: Data(try await api.create(
+                #"{"phone": "+14155550101", "email": "a@example.com", "tags": "vip, a"}"#, token: tokenA).text.utf8)) as! [String: Any]
+            _ = try await api.create(#"{"phone": "+14155550101", "email": "a@example.com", "tags": "vip, b"}"#, token: tokenB)
+            _ = try await api.create(#"{"phone": "+14155550102", "tags": "vip"}"#, token: tokenB)
+            let id = try #require(a["id"] as? String)
+            let get = try await api.send(.get, "/api/v1/contacts/\(id)", token: tokenA)
+            #expect(get.status == .ok)
+            #expect(get.text.contains(#""tags":["vip","a"]"#))
+            #expect(try await api.send(.get, "/api/v1/contacts/\(id)", token: tokenB).status == .notFound)
+            for query in ["", "?tag=vip", "?phone=%2B14155550101", "?email=a%40example.com", "?updated_since=2000-01-01T00:00:00Z"] {
+                let list = try await api.send(.get, "/api/v1/contacts\(query)", token: tokenA)
+                #expect(list.status == .ok)
+                #expect(list.text.components(separatedBy: #""phone":"#).count - 1 == 1, "\(query): \(list.text)")
+                #expect(list.text.contains(id), "\(query)")
+            }
+            let tags = try await api.send(.get, "/api/v1/tags", token: tokenB)
+            #expect(tags.text.contains(#""name":"b""#) && !tags.text.contains(#""name":"a""#), "\(tags.text)")
+            // Every call went through the shared sessions: no connection of its own was leased.
+            #expect(api.pool.statistics.open == 0)
+            #expect(!api.pool.sharedInFlight.isEmpty)
+        }
+    }
+
     @Test func everyStatementOfTheRequestRoutesRunsOnOneNode() async throws {
         let (_, tenant, _) = try await TestEnvironment.tenant()
         var filtered = ContactFilter()
