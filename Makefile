@@ -68,3 +68,5 @@ bench-deps:
 bench: bench-deps release
 	PG_DURABLE=1 scripts/with-test-postgres.sh scripts/bench.sh
 	PG_DURABLE=1 scripts/with-test-postgres.sh scripts/bench-sync.sh
+	PG_DURABLE=1 scripts/with-citus.sh scripts/bench-citus.sh
+	python3 bench/targets.py $$(cat .build/bench/figures)

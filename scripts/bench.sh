@@ -156,4 +156,25 @@ python3 bench/report-durable.py "$service" "$single" "$resync" "$ticks_before" "
 python3 bench/report.py "$service" "$pg_tps" "$pg_latency" "${pg_failed:-0}" "$idle_rss_kb" "$peak_rss_kb" \
   "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$(getconf CLK_TCK)" "$batch_rate" "$batch_rate_parallel" "$batch_clients" "$import_line" "$phone_us" "$floor_us" "$healthz_us" "$readyz_us" "$c" "$seconds" "$pool" \
   "$neighbours_fair" "$neighbours_unfair" "$neighbour_clients"
-echo "$bulk"
+echo "$bulk" | grep -v '^BULKFIG'
+
+# The figures the targets table (bench/targets.py, printed by make bench after the Citus run) needs.
+mkdir -p .build/bench
+hz=$(getconf CLK_TCK)
+python3 - "$service" "$single" "$ticks_before" "$ticks_after" "$pg_ticks_before" "$pg_ticks_after" "$switches_before" "$switches_after" \
+  "$ref_pg_before" "$ref_pg_after" "${ref_transactions:-0}" "$hz" <<'PY' > .build/bench/figures
+import sys
+service, single, t0, t1, pg0, pg1, sw0, sw1, rpg0, rpg1, ref_n, hz = sys.argv[1:]
+run = dict(kv.split("=") for kv in service.split()[1:])
+one = dict(kv.split("=") for kv in single.split()[1:])
+n, hz = max(int(run["requests"]), 1), int(hz)
+print(f"rps={run['rps']} p99_ms={run['p99_ms']} c1_p50_ms={one['p50_ms']}")
+print(f"create_svc_us={(int(t1) - int(t0)) / hz * 1e6 / n:.1f} create_pg_us={(int(pg1) - int(pg0)) / hz * 1e6 / n:.1f}")
+print(f"voluntary_per_request={(int(sw1.split()[0]) - int(sw0.split()[0])) / n:.3f}")
+print(f"reference_pg_us={(int(rpg1) - int(rpg0)) / hz * 1e6 / max(int(ref_n), 1):.1f}")
+PY
+cat >> .build/bench/figures <<FIGURES
+readyz_us=$readyz_us healthz_us=$healthz_us batch_1_client=$batch_rate batch_4_clients=$batch_rate_parallel
+import_rows_per_s=$cli_rate phone_us=$phone_us floor_us=$floor_us
+$(echo "$bulk" | sed -n 's/^BULKFIG //p')
+FIGURES

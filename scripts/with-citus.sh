@@ -42,11 +42,13 @@ trap cleanup EXIT INT TERM
 
 for port in "${ports[@]}"; do
   "${run_as[@]}" "$pg_bin/initdb" -D "$dir/node$port" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
-  # Relaxed like the plain test cluster; citus.local_hostname: nodes reach each other (and the
-  # coordinator itself) through the socket folder, there is no TCP here.
+  # Relaxed like the plain test cluster unless PG_DURABLE=1 (make bench); citus.local_hostname:
+  # nodes reach each other (and the coordinator itself) through the socket folder, there is no TCP.
+  relaxed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && relaxed=""
   echo "-k $dir -p $port -c listen_addresses='' -c max_connections=300 -c shared_preload_libraries=citus \
     -c wal_level=logical -c max_worker_processes=20 \
-    -c citus.local_hostname=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >"$dir/node$port.options"
+    -c citus.local_hostname=$dir $relaxed" >"$dir/node$port.options"
   "${run_as[@]}" "$pg_bin/pg_ctl" -D "$dir/node$port" -l "$dir/node$port.log" -w -s -o "$(cat "$dir/node$port.options")" start
   "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres <<'SQL'
 SET client_min_messages = warning;
