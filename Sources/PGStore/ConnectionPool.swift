@@ -60,7 +60,8 @@ public final class ConnectionPool: Sendable {
                 backoffInitial: configuration.connectBackoffInitial,
                 backoffMaximum: configuration.connectBackoffMaximum,
                 ownerShare: configuration.maxConnectionsPerOwner,
-                bulkLimit: configuration.maxBulkConnections
+                bulkLimit: configuration.maxBulkConnections,
+                bulkYieldWindow: configuration.bulkYieldWindow
             )
         )
         (drainedSignals, drained) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -101,6 +102,7 @@ public final class ConnectionPool: Sendable {
         if lease.isBulk || shared.sessionCount == 0 {
             return try await withConnection(lease: lease) { try await $0.query(query) }
         }
+        if lease.owner != nil, configuration.bulkYieldWindow != nil { state.withLock { $0.noteInteractive(now: .now) } }
         return try await shared.run(query, lease: lease)
     }
 
@@ -176,7 +178,7 @@ public final class ConnectionPool: Sendable {
     // MARK: Acquire and release
 
     private func acquire(_ lease: PoolLease) async throws -> PGConnection {
-        let deadline = ContinuousClock.now + configuration.acquireTimeout
+        let deadline = ContinuousClock.now + (lease.acquireTimeout ?? configuration.acquireTimeout)
         while true {
             let (connection, idleSince) = try await acquireOnce(deadline: deadline, lease: lease)
             guard let idleSince else { return connection }  // fresh or handed over just now

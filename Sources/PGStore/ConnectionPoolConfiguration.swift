@@ -23,6 +23,11 @@ public struct ConnectionPoolConfiguration: Sendable {
     public var sharedSessions: Int = 2
     /// Calls in flight on one shared session at most; more wait, fairly, as leases do. Default 16.
     public var pipelineDepth: Int = 16
+    /// While a workspace's interactive call (``ConnectionPool/query(_:lease:)``) came within this
+    /// long, bulk leases that are not held long share one connection instead of
+    /// ``maxBulkConnections``: an import takes what interactive requests leave. Default 1 s;
+    /// `nil` turns it off.
+    public var bulkYieldWindow: Duration? = .seconds(1)
 
     /// Connections one owner (a tenant) may hold while others wait for one. When nobody else
     /// waits, an owner may use the whole pool. Default: half the pool, rounded up.

@@ -15,11 +15,16 @@ public struct PoolLease: Sendable, Hashable {
     /// connections this way, so one workspace never holds every bulk connection while another
     /// waits for one (handing over at release cannot help against a lease that is not released).
     public var isHeldLong: Bool
+    /// How long this lease may wait for a connection, instead of the pool's
+    /// ``ConnectionPoolConfiguration/acquireTimeout`` (meant for requests, which should get a 503
+    /// soon): background work that waits its turn (an import job's next batch) waits longer.
+    public var acquireTimeout: Duration?
 
-    public init(owner: UUID? = nil, isBulk: Bool = false, isHeldLong: Bool = false) {
+    public init(owner: UUID? = nil, isBulk: Bool = false, isHeldLong: Bool = false, acquireTimeout: Duration? = nil) {
         self.owner = owner
         self.isBulk = isBulk || isHeldLong
         self.isHeldLong = isHeldLong
+        self.acquireTimeout = acquireTimeout
     }
 }
 
@@ -67,6 +72,11 @@ struct PoolStateMachine<Connection, Waiter> {
     let ownerShare: Int
     /// Connections bulk leases may hold at once, whoever waits.
     let bulkLimit: Int
+    /// While interactive calls came within this window (``noteInteractive(now:)``), bulk leases
+    /// that are not held long share one connection: bulk work takes what interactive requests
+    /// leave, not a core of its own (BENCHMARKS.md, round three). `nil`: never.
+    let bulkYieldWindow: Duration?
+    private(set) var lastInteractive: ContinuousClock.Instant?
 
     private(set) var idle: [(connection: Connection, since: ContinuousClock.Instant)] = []
     private(set) var leased = 0
@@ -77,17 +87,33 @@ struct PoolStateMachine<Connection, Waiter> {
     /// Bulk leases per owner, and long-held ones per owner (``PoolLease/isHeldLong``).
     private(set) var bulkByOwner: [UUID: Int] = [:]
     private(set) var heldLongByOwner: [UUID: Int] = [:]
+    private(set) var heldLongLeased = 0
     private(set) var closed = false
     private var failures = 0
     private var retryAt: ContinuousClock.Instant?
     private var lastConnectError: PGError?
 
-    init(maxConnections: Int, backoffInitial: Duration, backoffMaximum: Duration, ownerShare: Int? = nil, bulkLimit: Int? = nil) {
+    init(
+        maxConnections: Int, backoffInitial: Duration, backoffMaximum: Duration, ownerShare: Int? = nil, bulkLimit: Int? = nil,
+        bulkYieldWindow: Duration? = nil
+    ) {
         self.maxConnections = maxConnections
         self.backoffInitial = backoffInitial
         self.backoffMaximum = backoffMaximum
         self.ownerShare = max(1, ownerShare ?? maxConnections)
         self.bulkLimit = max(1, bulkLimit ?? maxConnections)
+        self.bulkYieldWindow = bulkYieldWindow
+    }
+
+    /// A workspace's interactive call started (on a shared session): bulk work yields for a while.
+    mutating func noteInteractive(now: ContinuousClock.Instant) {
+        lastInteractive = now
+    }
+
+    /// Whether bulk work yields now.
+    func isYielding(now: ContinuousClock.Instant) -> Bool {
+        guard let bulkYieldWindow, let lastInteractive else { return false }
+        return now - lastInteractive < bulkYieldWindow
     }
 
     var total: Int { idle.count + leased + opening }
@@ -96,9 +122,10 @@ struct PoolStateMachine<Connection, Waiter> {
     var heldLongShare: Int { max(1, bulkLimit - 1) }
 
     /// Whether `lease` may take a slot now as far as the bulk caps go.
-    private func bulkAllows(_ lease: PoolLease) -> Bool {
+    private func bulkAllows(_ lease: PoolLease, now: ContinuousClock.Instant) -> Bool {
         guard lease.isBulk else { return true }
         if bulkLeased >= bulkLimit { return false }
+        if !lease.isHeldLong, bulkLeased - heldLongLeased >= 1, isYielding(now: now) { return false }
         if lease.isHeldLong, let owner = lease.owner, heldLongByOwner[owner, default: 0] >= heldLongShare { return false }
         return true
     }
@@ -109,7 +136,7 @@ struct PoolStateMachine<Connection, Waiter> {
         lease: PoolLease = PoolLease()
     ) -> Acquire {
         if closed { return .failClosed }
-        let bulkFull = !bulkAllows(lease)
+        let bulkFull = !bulkAllows(lease, now: now)
         if !bulkFull, let entry = idle.popLast() {
             leased += 1
             reserve(lease)
@@ -161,7 +188,7 @@ struct PoolStateMachine<Connection, Waiter> {
         unreserve(lease)
         if closed { return .close(connection) }
         guard reusable else {
-            if let index = nextWaiter() {
+            if let index = nextWaiter(now: now) {
                 let next = waiters.remove(at: index)
                 opening += 1
                 reserve(next.lease)
@@ -169,7 +196,7 @@ struct PoolStateMachine<Connection, Waiter> {
             }
             return .none
         }
-        if let index = nextWaiter() {
+        if let index = nextWaiter(now: now) {
             let next = waiters.remove(at: index)
             leased += 1
             reserve(next.lease)
@@ -183,7 +210,7 @@ struct PoolStateMachine<Connection, Waiter> {
     /// caps). Interactive: the first whose owner holds less than its share, else the first. Bulk:
     /// the first of the owner holding the fewest bulk connections, so that a workspace waiting
     /// for its first one goes before another workspace's next batch.
-    private func nextWaiter() -> Int? {
+    private func nextWaiter(now: ContinuousClock.Instant) -> Int? {
         var first: Int?
         for (index, waiting) in waiters.enumerated() where !waiting.lease.isBulk {
             if isUnderShare(waiting.lease.owner) { return index }
@@ -191,7 +218,7 @@ struct PoolStateMachine<Connection, Waiter> {
         }
         if let first { return first }
         var best: (index: Int, held: Int)?
-        for (index, waiting) in waiters.enumerated() where waiting.lease.isBulk && bulkAllows(waiting.lease) {
+        for (index, waiting) in waiters.enumerated() where waiting.lease.isBulk && bulkAllows(waiting.lease, now: now) {
             let held = waiting.lease.owner.map { bulkByOwner[$0, default: 0] } ?? 0
             if best == nil || held < best!.held { best = (index, held) }
         }
@@ -210,6 +237,7 @@ struct PoolStateMachine<Connection, Waiter> {
             if lease.isHeldLong { heldLongByOwner[owner, default: 0] += 1 }
         }
         if lease.isBulk { bulkLeased += 1 }
+        if lease.isHeldLong { heldLongLeased += 1 }
     }
 
     private mutating func unreserve(_ lease: PoolLease) {
@@ -219,6 +247,7 @@ struct PoolStateMachine<Connection, Waiter> {
             if lease.isHeldLong { Self.decrement(&heldLongByOwner, owner) }
         }
         if lease.isBulk { bulkLeased -= 1 }
+        if lease.isHeldLong { heldLongLeased -= 1 }
     }
 
     private static func decrement(_ counts: inout [UUID: Int], _ owner: UUID) {

@@ -158,6 +158,45 @@ struct PoolStateMachineTests {
         #expect(m.bulkLeased == 2)
     }
 
+    /// While a workspace's interactive calls keep coming, bulk work (an import's batches) runs on
+    /// one connection at a time; a long-held lease (an export) is not counted against it; a second
+    /// after the last interactive call, the bulk share is whole again.
+    @Test func bulkWorkYieldsWhileInteractiveCallsCome() {
+        var m = Machine(
+            maxConnections: 4, backoffInitial: .milliseconds(50), backoffMaximum: .seconds(1), ownerShare: 4, bulkLimit: 3,
+            bulkYieldWindow: .seconds(1))
+        let batches = PoolLease(owner: UUID(), isBulk: true)
+        guard case .open = m.acquire(now: t0, lease: PoolLease(owner: UUID(), isHeldLong: true)) else { Issue.record("export: open"); return }
+        m.opened()
+        guard case .open = m.acquire(now: t0, lease: batches) else { Issue.record("first batch: open"); return }
+        m.opened()
+        m.noteInteractive(now: t0)
+        // A second batch waits while interactive calls came within the second...
+        guard case .queued = m.acquire(now: t0 + .milliseconds(500), waiter: (1, "second", t0 + .seconds(9)), lease: batches) else {
+            Issue.record("a second batch must wait while interactive calls come")
+            return
+        }
+        // ... and gets the first one's connection when it ends, not before.
+        guard case .handOver("c", "second") = m.release("c", reusable: true, now: t0 + .milliseconds(600), lease: batches) else {
+            Issue.record("the waiting batch gets the connection")
+            return
+        }
+        // Past the window, a second batch runs beside the first.
+        guard case .open = m.acquire(now: t0 + .milliseconds(1600), lease: batches) else {
+            Issue.record("no interactive call for a second: two batches at once")
+            return
+        }
+        m.opened()
+        #expect(m.bulkLeased == 3)
+        // Without a window (the setting off), nothing yields.
+        var off = fairMachine(max: 4, share: 4, bulk: 2)
+        off.noteInteractive(now: t0)
+        for _ in 0..<2 {
+            guard case .open = off.acquire(now: t0, lease: batches) else { Issue.record("no yield when off"); return }
+            off.opened()
+        }
+    }
+
     @Test func aFreedConnectionGoesToAWorkspaceUnderItsShareInteractiveFirst() {
         var m = fairMachine(max: 2, share: 1, bulk: 2)
         let (heavy, light) = (UUID(), UUID())

@@ -227,6 +227,40 @@ struct ChangeFeedTests {
         }
     }
 
+    /// After a large import, a read numbers at most 10,000 changes (one statement of bounded
+    /// cost, not one longer than the statement timeout); the feed still gives every change once,
+    /// in order, and an export still starts, numbering the rest first.
+    @Test func aLargeImportIsNumberedInBoundedSteps() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        var csv = "phone\n"
+        for index in 0..<25_000 { csv += "+1415\(555 + index / 10_000)\(String(format: "%04d", index % 10_000))\n" }
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("numbering-\(UUID().uuidString).csv")
+        try Data(csv.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try await TestEnvironment.asOwner { _, connection in
+            try await CSVImporter(connection: connection, tenant: tenant).run(file: file) { _ in }
+        }
+        try await TestAPI.with { api in
+            func unnumbered() async throws -> Int {
+                try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM contact_changes WHERE position IS NULL")[0].decode(Int.self, column: "n")
+            }
+            #expect(try await unnumbered() == 25_000)
+            let first = try await api.send(.get, "/api/v1/changes?limit=1000", token: token)
+            #expect(first.status == .ok)
+            #expect((first.json["data"] as? [[String: Any]])?.count == 1000)
+            #expect(try await unnumbered() == 15_000)
+            let export = try await api.send(.get, "/api/v1/contacts/export", token: token, contentType: nil)
+            #expect(export.status == .ok)
+            #expect(try await unnumbered() == 0)
+            let cursor = try #require(export.headers[HTTPField.Name("X-Changes-Cursor")!])
+            #expect(try await Self.follow(api, token: token, after: cursor).changes.isEmpty)
+            let (all, _) = try await Self.follow(api, token: token)
+            #expect(all.count == 25_000)
+            #expect(Set(all.map(Self.summary)).count == 25_000)
+            #expect(Set(all.compactMap { $0["id"] as? String }).count == 25_000)
+        }
+    }
+
     /// A mirror starts from an export and follows the feed from its cursor: exactly the changes
     /// the export does not show.
     @Test func anExportsCursorGivesExactlyTheChangesItDoesNotShow() async throws {

@@ -52,8 +52,8 @@ struct CitusTests {
                 ORDER BY 1
                 """)
         #expect(try functions.map { try $0.decode(String.self, column: "name") } == [
-            "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "list_contacts", "prune_changes",
-            "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
+            "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "list_contacts", "number_feed",
+            "prune_changes", "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
         ])
         // The queues are the coordinator's own tables, not distributed: the import jobs', and the
         // webhooks' (endpoints, deliveries due, attempts), claimed across workspaces.
@@ -97,8 +97,8 @@ struct CitusTests {
         let writers = try await admin.query(
             unprepared: "SELECT proname::text FROM pg_proc WHERE prosrc LIKE '%PERFORM set_tenant(p_tenant)%' ORDER BY 1")
         #expect(try writers.map { try $0.decode(String.self, at: 0) } == [
-            "delete_contact", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "prune_changes", "read_changes",
-            "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
+            "delete_contact", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "number_feed", "prune_changes",
+            "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
         ])
     }
 

@@ -58,6 +58,8 @@ struct ObservabilityTests {
             #expect(reply.text.lowercased().contains("content-type: text/plain"))
             #expect(reply.text.contains("db_pool_connections{state=\"open\"}"))
             #expect(reply.text.contains("db_pool_max_connections"))
+            #expect(reply.text.contains("db_pool_shared_sessions"))
+            #expect(reply.text.contains("db_pool_shared_calls_in_flight"))
             #expect(reply.text.contains("hb_requests"))
             #expect(reply.text.contains("http_server_request_duration"))
         }

@@ -51,7 +51,12 @@ extension ContactStore {
                 // The feed numbered first, so that the snapshot sees (nearly) every committed
                 // change numbered: those it sees unnumbered committed in between, and the cursor
                 // leaves them out by id (a few at most, else the snapshot is taken again).
-                try await lease.connection.query(PGQuery(Self.numberChanges, [tenant]))
+                // A numbering hands out at most 10,000 positions (migration 016): after a large
+                // import, several.
+                var numbered = 10_000
+                while numbered >= 10_000 {
+                    numbered = try await lease.connection.query(PGQuery(Self.numberChanges, [tenant]))[0].decode(Int.self, at: 0)
+                }
                 try await lease.connection.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 try await lease.connection.query(Self.tenantScope(tenant))
                 try await lease.connection.execute(script: Self.exportPlanSettings)
@@ -71,8 +76,8 @@ extension ContactStore {
         }
     }
 
-    /// Numbers the feed's committed changes (a page of none).
-    static let numberChanges = PGStatement("SELECT count(*) FROM read_changes($1, NULL, 0, '{}')")
+    /// Numbers up to 10,000 of the feed's committed changes; how many.
+    static let numberChanges = PGStatement("SELECT number_feed($1)")
     /// The feed's last position in the export's snapshot, and the changes it sees unnumbered
     /// (they committed between the numbering and the snapshot: the export shows them, so the
     /// cursor leaves them out). One router statement on Citus.

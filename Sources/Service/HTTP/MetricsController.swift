@@ -20,12 +20,18 @@ public struct MetricsController: Sendable {
         let leased = registry.makeGauge(descriptor: connections, labels: [("state", "in_use")])
         let waiting = registry.makeGauge(descriptor: gauge("db_pool_waiting_requests", "Requests waiting for a connection."), labels: [])
         let size = registry.makeGauge(descriptor: gauge("db_pool_max_connections", "The pool's bound."), labels: [])
+        let sharedOpen = registry.makeGauge(descriptor: gauge("db_pool_shared_sessions", "Shared pipelined sessions open."), labels: [])
+        let sharedInFlight = registry.makeGauge(
+            descriptor: gauge("db_pool_shared_calls_in_flight", "Calls in flight on the shared sessions, all of them."), labels: [])
         router.get("/metrics") { _, _ in
             let statistics = pool.statistics
             open.set(Double(statistics.open))
             leased.set(Double(statistics.leased))
             waiting.set(Double(statistics.waiting))
             size.set(Double(pool.configuration.maxConnections))
+            let inFlight = pool.sharedInFlight
+            sharedOpen.set(Double(inFlight.count))
+            sharedInFlight.set(Double(inFlight.reduce(0, +)))
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             var headers = HTTPFields()

@@ -150,7 +150,7 @@ public struct ImportJobRunner: Service {
         let report = ErrorReportBuffer(limit: Self.reportedErrors)
         let rowsRead = Atomic<Int>(0)
         let importer = CSVImporter(
-            pool: pool, lease: PoolLease(owner: claim.tenant, isBulk: true), writers: configuration.writers, tenant: claim.tenant,
+            pool: pool, lease: PoolLease(owner: claim.tenant, isBulk: true, acquireTimeout: .seconds(300)), writers: configuration.writers, tenant: claim.tenant,
             batchSize: configuration.batchSize)
         let (store, lease, changeSignals) = (store, configuration.lease, changeSignals)
         let summary = try await importer.run(
