@@ -11,6 +11,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_last bigint;
     v_numbered bigint;
+    v_id uuid;
 BEGIN
     IF NOT EXISTS (SELECT FROM contact_changes ch WHERE ch.tenant_id = p_tenant AND ch.position IS NULL) THEN
         RETURN 0;
@@ -21,17 +22,19 @@ BEGIN
     ON CONFLICT (tenant_id) DO UPDATE SET last_position = f.last_position
     RETURNING f.last_position INTO v_last;
     -- A new statement, a new snapshot: what the numbering before this one handed out is seen.
-    UPDATE contact_changes ch SET position = v_last + waiting.n
-    FROM (
-        SELECT u.id, row_number() OVER (ORDER BY u.updated_at, u.id) AS n
-        FROM (
-            SELECT u.id, u.updated_at FROM contact_changes u
-            WHERE u.tenant_id = p_tenant AND u.position IS NULL
-            ORDER BY u.updated_at, u.id LIMIT 10000
-        ) AS u
-    ) AS waiting
-    WHERE ch.tenant_id = p_tenant AND ch.id = waiting.id;
-    GET DIAGNOSTICS v_numbered = ROW_COUNT;
+    -- One update by key per change, in the order of the index of unnumbered changes: a join of
+    -- that list with the changes is planned from statistics, which right after a large import say
+    -- the workspace has a row or two, and the planner then walked all its changes once per
+    -- change (an export of 1,000,000 imported contacts ran its first numbering for 9 minutes).
+    v_numbered := 0;
+    FOR v_id IN
+        SELECT u.id FROM contact_changes u
+        WHERE u.tenant_id = p_tenant AND u.position IS NULL
+        ORDER BY u.updated_at, u.id LIMIT 10000
+    LOOP
+        v_numbered := v_numbered + 1;
+        UPDATE contact_changes ch SET position = v_last + v_numbered WHERE ch.tenant_id = p_tenant AND ch.id = v_id;
+    END LOOP;
     UPDATE change_feeds f SET last_position = v_last + v_numbered WHERE f.tenant_id = p_tenant;
     RETURN v_numbered;
 END

@@ -6,28 +6,30 @@
 -- ever an index condition or the outer side of a join: linear.
 --
 -- Callers pass disjoint arrays (a contact is created or updated by a call, not both); a repeated
--- id is recorded once (ON CONFLICT DO NOTHING on the change id).
+-- id is recorded once (ON CONFLICT DO NOTHING on the change id). Each array is the index condition
+-- of its own statement: a join of the arrays with the contacts is planned from statistics, which
+-- right after a large import say the workspace has a row or two, and the planner then walked every
+-- contact of the workspace once per id.
 CREATE OR REPLACE FUNCTION record_contact_changes(p_tenant uuid, p_created uuid[], p_updated uuid[]) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_ids uuid[];
+    v_type text;
 BEGIN
-    IF cardinality(p_created) + cardinality(p_updated) = 0 THEN
-        RETURN;
-    END IF;
-    INSERT INTO contact_changes (tenant_id, id, type, contact_id, phone, name, email, tags, metadata, created_at, updated_at)
-    SELECT c.tenant_id, change_id(c.id, c.updated_at), w.type,
-           c.id, c.phone, c.name, c.email, coalesce(linked.tags, '{}'), c.metadata, c.created_at, c.updated_at
-    FROM (
-        SELECT created.id, 'contact.created' AS type FROM unnest(p_created) AS created(id)
-        UNION ALL
-        SELECT updated.id, 'contact.updated' FROM unnest(p_updated) AS updated(id)
-    ) AS w
-    JOIN contacts c ON c.tenant_id = p_tenant AND c.id = w.id
-    LEFT JOIN LATERAL (
-        SELECT array_agg(t.name ORDER BY ct.position) AS tags
-        FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
-        WHERE ct.tenant_id = p_tenant AND ct.contact_id = c.id
-    ) AS linked ON true
-    ON CONFLICT (tenant_id, id) DO NOTHING;
+    FOR v_ids, v_type IN VALUES (p_created, 'contact.created'), (p_updated, 'contact.updated') LOOP
+        CONTINUE WHEN cardinality(v_ids) = 0;
+        INSERT INTO contact_changes (tenant_id, id, type, contact_id, phone, name, email, tags, metadata, created_at, updated_at)
+        SELECT c.tenant_id, change_id(c.id, c.updated_at), v_type,
+               c.id, c.phone, c.name, c.email, coalesce(linked.tags, '{}'), c.metadata, c.created_at, c.updated_at
+        FROM contacts c
+        LEFT JOIN LATERAL (
+            SELECT array_agg(t.name ORDER BY ct.position) AS tags
+            FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
+            WHERE ct.tenant_id = p_tenant AND ct.contact_id = c.id
+        ) AS linked ON true
+        WHERE c.tenant_id = p_tenant AND c.id = ANY (v_ids)
+        ON CONFLICT (tenant_id, id) DO NOTHING;
+    END LOOP;
 END
 $$;
 

@@ -241,10 +241,11 @@ struct ChangeFeedTests {
         _ = try await TestEnvironment.asOwner { _, connection in
             try await CSVImporter(connection: connection, tenant: tenant).run(file: file) { _ in }
         }
-        // Recording a batch's 20,000 changes is linear: it took 8 s when each row was tested
-        // against the batch's whole array of ids (migration 017), about 1 s now.
+        // Recording a batch's 20,000 changes is linear: the import took 10 s on an idle machine
+        // when each row was tested against the batch's whole array of ids (migration 017), about
+        // 1.5 s now; the bound leaves room for a loaded one.
         let imported = ContinuousClock.now - started
-        #expect(imported < .seconds(5), "\(imported)")
+        #expect(imported < .seconds(9), "\(imported)")
         try await TestAPI.with { api in
             func unnumbered() async throws -> Int {
                 try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM contact_changes WHERE position IS NULL")[0].decode(Int.self, column: "n")

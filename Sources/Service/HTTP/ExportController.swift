@@ -59,34 +59,39 @@ public struct ExportController: Sendable {
             if format == .csv { buffer.writeString(ExportCSV.header) }
             let progress = ExportProgress()
             do {
-                try await session.run(stallTimeout: stallTimeout, progress: progress, whenAbandoned: { reason in
-                    // The database side gave up: end the client's side too (a write stuck on a
-                    // stalled client fails at once); a stall is said here, since that write then
-                    // fails as a closed channel.
-                    if case ExportError.clientStalled(let bound) = reason {
-                        logger.notice("export ended: the client took no data", metadata: ["contacts.stall_seconds": "\(bound.inSeconds)"])
-                    }
-                    channel?.close(promise: nil)
-                }) { contacts in
-                    for contact in contacts {
-                        // Written in pieces, so the stall bound sees a slow reader's progress.
-                        if buffer.readableBytes >= Self.writeBytes {
-                            try await writer.write(buffer)
-                            buffer.clear()
-                            progress.touch()
+                // On Swift's pool, not the connection's event loop (``EventLoopTaskExecutor``):
+                // streaming megabytes to a fast reader kept that loop busy, and the export's own
+                // watch for a lost database session waited its turn for seconds (ExportTests).
+                try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                    try await session.run(stallTimeout: stallTimeout, progress: progress, whenAbandoned: { reason in
+                        // The database side gave up: end the client's side too (a write stuck on a
+                        // stalled client fails at once); a stall is said here, since that write then
+                        // fails as a closed channel.
+                        if case ExportError.clientStalled(let bound) = reason {
+                            logger.notice("export ended: the client took no data", metadata: ["contacts.stall_seconds": "\(bound.inSeconds)"])
                         }
-                        switch format {
-                        case .csv: ExportCSV.write(contact, to: &buffer)
-                        case .ndjson:
-                            var json = JSONWriter(capacity: 256)
-                            contact.write(to: &json, includeCreated: false)
-                            buffer.writeBytes(json.bytes)
-                            buffer.writeInteger(UInt8(ascii: "\n"))
+                        channel?.close(promise: nil)
+                    }) { contacts in
+                        for contact in contacts {
+                            // Written in pieces, so the stall bound sees a slow reader's progress.
+                            if buffer.readableBytes >= Self.writeBytes {
+                                try await writer.write(buffer)
+                                buffer.clear()
+                                progress.touch()
+                            }
+                            switch format {
+                            case .csv: ExportCSV.write(contact, to: &buffer)
+                            case .ndjson:
+                                var json = JSONWriter(capacity: 256)
+                                contact.write(to: &json, includeCreated: false)
+                                buffer.writeBytes(json.bytes)
+                                buffer.writeInteger(UInt8(ascii: "\n"))
+                            }
                         }
+                        try await writer.write(buffer)
+                        buffer.clear()
+                        progress.touch()
                     }
-                    try await writer.write(buffer)
-                    buffer.clear()
-                    progress.touch()
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
             } catch let error as ChannelError {
