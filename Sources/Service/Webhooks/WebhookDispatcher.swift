@@ -48,7 +48,7 @@ public struct WebhookDispatcher: Service {
     enum Wake: Sendable { case scan, change, sent }
 
     /// Rounds that a commit here starts are at least this far apart: under a write load, one
-    /// round serves many commits instead of one each.
+    /// round serves many commits instead of one each; a commit after a quiet spell goes at once.
     static let changeRoundSpacing: Duration = .milliseconds(20)
 
     public func run() async throws {
@@ -65,6 +65,7 @@ public struct WebhookDispatcher: Service {
                 }
                 let inFlight = JobCount()
                 var lastPrune: ContinuousClock.Instant?
+                var lastChangeRound: ContinuousClock.Instant?
                 // Whether the last look found any enabled endpoint: while none, a commit here
                 // has nothing to feed, and only the scan looks again.
                 var anyEndpoint = true
@@ -73,7 +74,12 @@ public struct WebhookDispatcher: Service {
                     if stopping.isSet { break }
                     if reason == .change {
                         guard anyEndpoint else { continue }
-                        try? await Task.sleep(for: Self.changeRoundSpacing)
+                        // A commit after a quiet spell is fed at once; under a write load rounds
+                        // are spaced, each serving the commits that came meanwhile.
+                        if let last = lastChangeRound, case let since = ContinuousClock.now - last, since < Self.changeRoundSpacing {
+                            try? await Task.sleep(for: Self.changeRoundSpacing - since)
+                        }
+                        lastChangeRound = .now
                     }
                     if lastPrune.map({ .now - $0 > Self.pruneInterval }) ?? true {
                         lastPrune = .now
