@@ -15,7 +15,7 @@ struct SharedSessionTests {
     /// Waits until `count` calls are in flight on the pool's shared sessions, so that the next
     /// call is sent behind them.
     static func waitForInFlight(_ pool: ConnectionPool, _ count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(10)
         while pool.sharedInFlight.reduce(0, +) < count {
             guard ContinuousClock.now < deadline else { throw PGError(kind: .unexpectedResponse, message: "calls never got in flight") }
             try await Task.sleep(for: .milliseconds(2))
@@ -43,16 +43,19 @@ struct SharedSessionTests {
 
     @Test func callsOverlapOnTheSession() async throws {
         try await withPool(TestDatabase.pool(sharedSessions: 1, pipelineDepth: 16)) { pool in
-            // Eight calls of 100 ms each, all sent at once: the server runs them one after
-            // another, but every one of them is in flight before the first answer comes.
+            // A call of 1 s, then seven of 50 ms: the server runs them one after another, but
+            // all eight are in flight at once on the one session before the first answer comes.
             let started = ContinuousClock.now
             async let calls = withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 { group.addTask { _ = try await pool.query(PGQuery(Self.slow, ["x", 100])) } }
+                group.addTask { _ = try await pool.query(PGQuery(Self.slow, ["first", 1_000])) }
+                try await Self.waitForInFlight(pool, 1)
+                for _ in 0..<7 { group.addTask { _ = try await pool.query(PGQuery(Self.slow, ["x", 50])) } }
                 try await group.waitForAll()
             }
             try await Self.waitForInFlight(pool, 8)
             try await calls
-            #expect(ContinuousClock.now - started >= .milliseconds(800))
+            #expect(ContinuousClock.now - started >= .milliseconds(1_350))
+            #expect(pool.sharedInFlight == [0])
         }
     }
 
@@ -63,7 +66,7 @@ struct SharedSessionTests {
         try await owner.execute(script: "CREATE TABLE \(table) (k int PRIMARY KEY); GRANT ALL ON \(table) TO contacts_app")
         let insert = PGStatement("INSERT INTO \(table) (k) SELECT $1::int FROM pg_sleep($2::int / 1000.0) RETURNING k")
         try await withPool(TestDatabase.pool(sharedSessions: 1)) { pool in
-            async let first = pool.query(PGQuery(insert, [1, 200]))
+            async let first = pool.query(PGQuery(insert, [1, 1_000]))  // long enough to queue the rest
             try await Self.waitForInFlight(pool, 1)
             let failing = Task { try await pool.query(PGQuery(Self.divide, [0])) }
             try await Self.waitForInFlight(pool, 2)
@@ -87,14 +90,14 @@ struct SharedSessionTests {
 
     @Test func aCancelledCallerLeavesAtOnceAndTheOthersGetTheirAnswers() async throws {
         try await withPool(TestDatabase.pool(sharedSessions: 1)) { pool in
-            let slowCall = Task { try await pool.query(PGQuery(Self.slow, ["cancelled", 500])) }
+            let slowCall = Task { try await pool.query(PGQuery(Self.slow, ["cancelled", 1_500])) }
             try await Self.waitForInFlight(pool, 1)
             async let behind = pool.query(PGQuery(Self.slow, ["behind", 0]))
             try await Self.waitForInFlight(pool, 2)
             let cancelledAt = ContinuousClock.now
             slowCall.cancel()
             await #expect(throws: CancellationError.self) { try await slowCall.value }
-            #expect(ContinuousClock.now - cancelledAt < .milliseconds(300))  // not after the statement
+            #expect(ContinuousClock.now - cancelledAt < .milliseconds(1_000))  // not after the statement
             // The statement was not cancelled on the server (it may be another caller's): the call
             // behind it waits for it, then gets its own row, and the session stays in use.
             let row = try await behind[0]
