@@ -21,7 +21,9 @@ public struct ConnectionPoolConfiguration: Sendable {
     /// reads many calls per wake-up (BENCHMARKS.md). 0 sends every call through a leased
     /// connection instead.
     public var sharedSessions: Int = 2
-    /// Calls in flight on one shared session at most; more wait, fairly, as leases do. Default 16.
+    /// Places per shared session: calls in flight over all shared sessions are at most
+    /// `sharedSessions × pipelineDepth`, spread to the least busy session; more wait, fairly, as
+    /// leases do. Default 16.
     public var pipelineDepth: Int = 16
     /// While a workspace's interactive call (``ConnectionPool/query(_:lease:)``) came within this
     /// long, bulk leases that are not held long share one connection instead of

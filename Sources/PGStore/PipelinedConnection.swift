@@ -28,14 +28,13 @@ final class PipelinedConnection: Sendable {
         case read
     }
 
-    /// What each result of a call answers.
-    private enum Command { case prepare(String), query }
-
     private struct Call {
         let id: Int
-        let commands: [Command]
-        /// Which command the next result belongs to (libpq ends each one's results with a NULL).
-        var current = 0
+        /// The statement this call prepares before running it, if it is the first to use it: its
+        /// results come first.
+        let prepares: String?
+        /// Commands whose results have ended (libpq ends each one's results with a NULL).
+        var ended = 0
         var rows: PGRows?
         var error: PGError?
         var waiter: CheckedContinuation<Wake, any Error>?
@@ -73,11 +72,11 @@ final class PipelinedConnection: Sendable {
     /// Calls sent and not yet answered (abandoned ones included: they still hold the session).
     var inFlight: Int { state.withLock { $0.calls.count } }
 
-    /// Whether the session failed; such a connection serves no more calls.
-    var failure: PGError? { state.withLock { $0.failure } }
-
-    /// Since when nothing has been in flight, or `nil` while calls are.
-    var idleSince: ContinuousClock.Instant? { state.withLock { $0.calls.isEmpty ? $0.lastIdle : nil } }
+    /// Calls in flight, since when none has been (`nil` while some are), and whether the session
+    /// failed (it then serves no more calls): one lock for a pool choosing a session.
+    var status: (inFlight: Int, idleSince: ContinuousClock.Instant?, failed: Bool) {
+        state.withLock { ($0.calls.count, $0.calls.isEmpty ? $0.lastIdle : nil, $0.failure != nil) }
+    }
 
     /// Runs `query` (prepared on this session at first use) in its own implicit transaction.
     func run(_ query: PGQuery) async throws -> PGRows {
@@ -104,7 +103,7 @@ final class PipelinedConnection: Sendable {
             if let failure = state.failure { throw failure }
             try raw.checkOpen()
             let handle = raw.handle
-            var commands: [Command] = []
+            var prepares: String?
             let name = query.statement.name
             let sent: Int32
             if !query.statement.isPrepared {
@@ -115,17 +114,16 @@ final class PipelinedConnection: Sendable {
                 if !raw.prepared.contains(name), !state.preparing.contains(name) {
                     guard PQsendPrepare(handle, name, query.statement.sql, 0, nil) == 1 else { throw lost(&state) }
                     state.preparing.insert(name)
-                    commands.append(.prepare(name))
+                    prepares = name
                 }
                 sent = try raw.withCStringsUnchecked(query.binds) { values in
                     PQsendQueryPrepared(handle, name, Int32(values.count), values, nil, nil, 0)
                 }
             }
-            commands.append(.query)
             guard sent == 1, PQpipelineSync(handle) == 1 else { throw lost(&state) }
             let id = state.nextID
             state.nextID &+= 1
-            state.calls.append(Call(id: id, commands: commands))
+            state.calls.append(Call(id: id, prepares: prepares))
             switch PQflush(handle) {
             case 0: break
             case 1: state.outputPending = true  // the reader waits for the socket to drain too
@@ -245,7 +243,7 @@ final class PipelinedConnection: Sendable {
         var wakes: [(CheckedContinuation<Wake, any Error>, Wake)] = []
         while !state.calls.isEmpty, PQisBusy(handle) == 0 {
             guard let result = PQgetResult(handle) else {
-                state.calls[0].current += 1  // the end of one command's results
+                state.calls[0].ended += 1  // the end of one command's results
                 continue
             }
             let status = PQresultStatus(result)
@@ -261,21 +259,14 @@ final class PipelinedConnection: Sendable {
             }
             defer { PQclear(result) }
             guard status != PGRES_PIPELINE_ABORTED else { continue }
-            let current = state.calls[0].current
-            let command = current < state.calls[0].commands.count ? state.calls[0].commands[current] : .query
+            let preparing = state.calls[0].ended == 0 ? state.calls[0].prepares : nil
             do throws(PGError) {
                 let rows = try raw.rows(from: result)
-                switch command {
-                case .prepare(let name):
-                    raw.prepared.insert(name)
-                    state.preparing.remove(name)
-                case .query:
-                    state.calls[0].rows = rows
-                }
+                if let preparing { raw.prepared.insert(preparing) } else { state.calls[0].rows = rows }
             } catch {
-                if case .prepare(let name) = command { state.preparing.remove(name) }
                 if state.calls[0].error == nil { state.calls[0].error = error }
             }
+            if let preparing { state.preparing.remove(preparing) }
             if raw.isBroken { return wakes + fail(&state, raw.connectionError()) }
         }
         return wakes

@@ -27,7 +27,6 @@ final class SharedSessions: Sendable {
     }
 
     let sessionCount: Int
-    let depth: Int
     private let configuration: ConnectionPoolConfiguration
     private let connect: @Sendable () async throws -> PGConnection
     private let places: Mutex<PoolStateMachine<Place, Waiter>>
@@ -36,7 +35,6 @@ final class SharedSessions: Sendable {
 
     init(configuration: ConnectionPoolConfiguration, connect: @escaping @Sendable () async throws -> PGConnection) {
         self.sessionCount = configuration.sharedSessions
-        self.depth = configuration.pipelineDepth
         self.configuration = configuration
         self.connect = connect
         let placeCount = max(1, configuration.sharedSessions * configuration.pipelineDepth)
@@ -130,12 +128,19 @@ final class SharedSessions: Sendable {
             var retired: [PipelinedConnection] = []
             let pick = sessions.withLock { state -> Pick in
                 if state.closed { return .fail(ConnectionPoolError.closed) }
-                retired = state.live.filter { !isUsable($0) }
+                // One look at each session (one lock each): usable, and how busy.
+                let now = ContinuousClock.now
+                var best: (session: PipelinedConnection, inFlight: Int)?
+                for session in state.live {
+                    guard let inFlight = usableInFlight(session, now: now) else {
+                        retired.append(session)
+                        continue
+                    }
+                    if best == nil || inFlight < best!.inFlight { best = (session, inFlight) }
+                }
                 if !retired.isEmpty { state.live.removeAll { session in retired.contains { $0 === session } } }
-                let best = state.live.min { $0.inFlight < $1.inFlight }
-                let canOpen = state.live.count < sessionCount && !state.opening
-                    && (state.retryAt.map { ContinuousClock.now >= $0 } ?? true)
-                if let best, best.inFlight == 0 || !canOpen { return .use(best) }
+                let canOpen = state.live.count < sessionCount && !state.opening && (state.retryAt.map { now >= $0 } ?? true)
+                if let best, best.inFlight == 0 || !canOpen { return .use(best.session) }
                 if canOpen {
                     state.opening = true
                     return .open
@@ -168,15 +173,17 @@ final class SharedSessions: Sendable {
     /// A failed session, or one whose server spoke while nothing was asked (it ended the session:
     /// a restart, `pg_terminate_backend`, an idle timeout), is replaced. The socket is looked at
     /// only after an idle second (one `poll`, no round trip), as the pool does for its own.
-    private func isUsable(_ session: PipelinedConnection) -> Bool {
-        if session.failure != nil { return false }
-        guard let idleSince = session.idleSince, ContinuousClock.now - idleSince >= configuration.healthCheckAfterIdle else { return true }
+    /// The session's calls in flight, or `nil` when it must be replaced.
+    private func usableInFlight(_ session: PipelinedConnection, now: ContinuousClock.Instant) -> Int? {
+        let (inFlight, idleSince, failed) = session.status
+        if failed { return nil }
+        guard let idleSince, now - idleSince >= configuration.healthCheckAfterIdle else { return inFlight }
         let socket = session.connection.raw.socket
         if socket < 0 || clibpq_socket_readable(socket) != 0 {
             session.fail(PGError(kind: .connectionLost, message: "the server ended the session"))
-            return false
+            return nil
         }
-        return true
+        return inFlight
     }
 
     private func open() async throws -> PipelinedConnection {
