@@ -16,7 +16,7 @@ struct HTTPConformanceTests {
         defer { client.close() }
         client.send(raw)
         if halfClose { client.shutdownWrite() }
-        var (text, closed) = try await client.readUntilClosed(within: .seconds(5))
+        var (text, closed) = try await client.readUntilClosed(within: .seconds(8))
         while text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\n") { text.removeFirst("HTTP/1.1 100 Continue\r\n\r\n".count) }
         let status = Int(text.dropFirst("HTTP/1.1 ".count).prefix(3)) ?? 0
         return (status, text, closed)
@@ -60,7 +60,7 @@ struct HTTPConformanceTests {
                 #expect(body?["message"] is String && body?["code"] is String, "\(name): \(reply.text.prefix(300))")
                 #expect(reply.text.lowercased().contains("content-type: application/json"), "\(name)")
                 #expect(reply.closed, "\(name): the connection stays open")
-                #expect(ContinuousClock.now - started < .seconds(3), "\(name)")
+                #expect(ContinuousClock.now - started < .seconds(5), "\(name)")
             }
             // Nothing half-written, and the server is still well.
             #expect(try await exchange(port: service.port, method: "GET", path: "/healthz").hasPrefix("HTTP/1.1 200"))
@@ -106,7 +106,10 @@ struct HTTPConformanceTests {
                 let started = ContinuousClock.now
                 let reply = try await Self.answer(raw, port: service.port, halfClose: true)
                 statuses[reply.status, default: 0] += 1
-                #expect(ContinuousClock.now - started < .seconds(3), "#\(index): \(raw.debugDescription.prefix(300))")
+                // Alone each answer takes milliseconds. The bound is the server's 10 s read timeout
+                // halved: an answer that waited for it would fail, a loaded CI machine (once 3.1 s
+                // beside 30 suites) does not.
+                #expect(ContinuousClock.now - started < .seconds(5), "#\(index): \(raw.debugDescription.prefix(300))")
                 #expect((200..<500).contains(reply.status) || reply.status == 501, "#\(index): \(raw.debugDescription.prefix(300)) → \(reply.text.prefix(200))")
                 if reply.status >= 400 {
                     let error = Self.errorBody(reply.text)
@@ -138,7 +141,7 @@ struct HTTPConformanceTests {
             let reply = try await Self.answer("GET /healthz HTTP/1.0\r\n\r\n", port: service.port)
             #expect(reply.status == 200)
             #expect(reply.closed)
-            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(ContinuousClock.now - started < .seconds(5))
             // With keep-alive it stays open for the next request.
             let client = try RawClient(port: service.port)
             defer { client.close() }
