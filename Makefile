@@ -28,11 +28,10 @@ compose-check: test-deps
 # The HTTP contract (and the CSV import) on Citus: the suites that hold on any cluster, and what
 # only Citus shows; last and alone, CitusGrowthTests grows that cluster under load with the
 # README's runbook (it adds a worker and restarts one).
-# Left out there: the NFC fold of migration 004 (a maintenance function over every tenant, run
-# once on one node) and the live CPU-bound probe (it measures the service, not the database, and
-# the three nodes share the same two cores).
-CITUS_SUITES = CreateContactTests|ChangeFeedTests|WebhookTests|CSVImportTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests
-CITUS_SKIP = tagsStoredBeforeAreFoldedIntoNFC|theWorstInputOfEachFieldDoesNotStallOtherRequests
+# Left out there: the live CPU-bound probe (it measures the service, not the database, and the
+# three nodes share the same two cores).
+CITUS_SUITES = CreateContactTests|ChangeFeedTests|WebhookTests|CSVImportTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests|SchemaHistoryTests
+CITUS_SKIP = theWorstInputOfEachFieldDoesNotStallOtherRequests
 
 # The whole suite on one PostgreSQL; the served OpenAPI document against the service, by the
 # pinned Schemathesis (0 findings, schemathesis.toml); then the contract on a Citus coordinator

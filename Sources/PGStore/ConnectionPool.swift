@@ -118,15 +118,15 @@ public final class ConnectionPool: Sendable {
         ConnectionLease(connection: try await acquire(lease), lease: lease, pool: self)
     }
 
-    /// Leases a connection and runs `body` inside `BEGIN` … `COMMIT` (`ROLLBACK` when it throws).
-    ///
-    /// Each statement is its own round trip; for a hot write, prefer ``PGConnection/pipeline(_:)``.
+    /// Leases a connection and runs `body` in a transaction on it
+    /// (``PGConnection/withTransaction(isolation:readOnly:actorIsolation:_:)``).
     public func withTransaction<T>(
-        isolation: isolated (any Actor)? = #isolation,
+        isolation: PGIsolation? = nil, readOnly: Bool = false,
+        actorIsolation: isolated (any Actor)? = #isolation,
         _ body: (PGConnection) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try await connection.withTransaction(body)
+            try await connection.withTransaction(isolation: isolation, readOnly: readOnly, body)
         }
     }
 
@@ -280,6 +280,7 @@ public final class ConnectionPool: Sendable {
     fileprivate func release(_ connection: PGConnection, _ lease: PoolLease) async {
         var reusable = !connection.isBroken
         if reusable, connection.transactionStatus != .idle {
+            // Not a transaction of ours to end: a caller's that was cut off (cancelled mid-body).
             logger.debug("rolling back a connection returned mid-transaction")
             _ = try? await connection.execute(script: "ROLLBACK")
             reusable = !connection.isBroken && connection.transactionStatus == .idle

@@ -67,26 +67,6 @@ public final class PGConnection: Sendable {
         let encoded = binds.map { $0.pgEncoded() }
         return try await run { try $0.execute(sql: sql, binds: encoded) }
     }
-
-    /// Runs `body` inside `BEGIN` … `COMMIT`, or `ROLLBACK` when it throws (the error is
-    /// rethrown): the one place a transaction is opened and closed by hand. Each statement in
-    /// `body` is its own round trip; a hot write is better sent as one ``pipeline(_:)``.
-    public func withTransaction<T>(
-        isolation: isolated (any Actor)? = #isolation,
-        _ body: (PGConnection) async throws -> T
-    ) async throws -> T {
-        try await execute(script: "BEGIN")
-        let result: T
-        do {
-            result = try await body(self)
-        } catch {
-            _ = try? await execute(script: "ROLLBACK")
-            throw error
-        }
-        try await execute(script: "COMMIT")
-        return result
-    }
-
     /// Runs a script of one or more statements without parameters; returns the last one's rows.
     @discardableResult
     public func execute(script: String) async throws -> PGRows {

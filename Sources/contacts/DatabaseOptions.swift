@@ -15,7 +15,7 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Folder of the embedded database and the development token (env CONTACTS_DATA_DIR). Default: ./var")
     var dataDir: String?
 
-    @Option(help: "Folder of the NNN_name.sql migrations (env MIGRATIONS_DIR). Default: ./sql")
+    @Option(help: "The sql folder: migrations/, functions/ (env MIGRATIONS_DIR). Default: ./sql")
     var migrationsDir: String?
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
@@ -33,7 +33,7 @@ struct DatabaseOptions: ParsableArguments {
         URL(fileURLWithPath: dataDir ?? environment["CONTACTS_DATA_DIR"] ?? "var", isDirectory: true).standardizedFileURL
     }
 
-    var migrations: [Migration] {
+    var schema: SchemaFiles {
         get throws {
             let candidates = [migrationsDir, environment["MIGRATIONS_DIR"], "sql"].compactMap { $0 }
                 + [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -41,7 +41,7 @@ struct DatabaseOptions: ParsableArguments {
             guard let directory = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
                 throw ValidationError("no migrations folder found (set MIGRATIONS_DIR)")
             }
-            return try Migration.load(from: URL(fileURLWithPath: directory, isDirectory: true))
+            return try SchemaFiles.load(from: URL(fileURLWithPath: directory, isDirectory: true))
         }
     }
 
@@ -66,7 +66,7 @@ struct DatabaseOptions: ParsableArguments {
         var connections: [PGConnection] = []
         do {
             for _ in 0..<max(1, count) { connections.append(try await PGConnection.connect(PGConnectionConfiguration(url: url))) }
-            try await Migrator(migrations: migrations, logger: logger).run(on: connections[0])
+            try await Migrator(schema: schema, logger: logger).run(on: connections[0])
             let result = try await body(connections)
             for connection in connections { await connection.close() }
             try await embedded?.stopIfStartedHere()

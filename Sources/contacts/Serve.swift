@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
         if let ownerURL = embedded?.ownerURL ?? database.explicitOwnerURL {
             let owner = try await PGConnection.connect(PGConnectionConfiguration(url: ownerURL))
             do {
-                try await Migrator(migrations: database.migrations, logger: logger).run(on: owner)
+                try await Migrator(schema: database.schema, logger: logger).run(on: owner)
                 if let embedded {
                     let token = try await DevelopmentAccount.ensure(
                         admin: AccountAdmin(connection: owner), tokenFile: database.dataDirectory.appendingPathComponent("development-token"))

@@ -68,7 +68,7 @@ struct MigrationTests {
     }
 
     @Test func loadsTheRepositoryFilesInOrder() throws {
-        let migrations = try Migration.load(from: TestServer.migrationsDirectory)
+        let migrations = try SchemaFiles.load(from: TestServer.migrationsDirectory).migrations
         #expect(!migrations.isEmpty)
         #expect(migrations.map(\.version) == migrations.map(\.version).sorted())
         #expect(migrations.allSatisfy { $0.checksum.count == 64 })

@@ -106,7 +106,7 @@ struct FaultTests {
         let owner = try await PGConnection.connect(.init(url: server.url(user: "contacts_owner", database: "contacts")))
         let sql = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("sql")
-        try await Migrator(migrations: Migration.load(from: sql)).run(on: owner)
+        try await Migrator(schema: SchemaFiles.load(from: sql)).run(on: owner)
         let created = try await AccountAdmin(connection: owner).createAccount(name: "fault")
         await owner.close()
 

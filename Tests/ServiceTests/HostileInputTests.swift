@@ -278,44 +278,6 @@ struct HostileInputTests {
         }
     }
 
-    /// Tags stored before normalization (migration 004): an NFD twin merges into the NFC tag, an
-    /// NFD-only tag is renamed, each contact's tags keep their order.
-    @Test func tagsStoredBeforeAreFoldedIntoNFC() async throws {
-        let (token, tenant, _) = try await TestEnvironment.tenant()
-        let (ete, eteNFD, asa, asaNFD) = ("\u{E9}t\u{E9}", "e\u{301}te\u{301}", "\u{C5}sa", "A\u{30A}sa")
-        try await TestAPI.with { (api: TestAPI) async throws in
-            #expect(try await api.create(#"{"phone": "+14155550123", "tags": ["a", \#(jsonString(ete)), "b"]}"#, token: token).status == .created)
-            #expect(try await api.create(#"{"phone": "+14155550124", "tags": "c"}"#, token: token).status == .created)
-        }
-        try await TestEnvironment.asOwner { _, connection in
-            // As an older service stored them: an NFD twin of an existing tag, and an NFD-only tag,
-            // both linked to both contacts after their own tags.
-            let link = PGStatement(
-                """
-                INSERT INTO contact_tags (tenant_id, contact_id, tag_id, position)
-                SELECT $1, c.id, t.id, $3 FROM contacts c JOIN tags t ON t.tenant_id = $1 AND t.name = $2 WHERE c.tenant_id = $1
-                """)
-            _ = try await connection.pipeline([
-                PGQuery(.setLocal("app.tenant_id", tenant.uuidString)),
-                PGQuery(PGStatement("INSERT INTO tags (tenant_id, name) VALUES ($1, $2), ($1, $3)"), [tenant, eteNFD, asaNFD]),
-                PGQuery(link, [tenant, eteNFD, 50]), PGQuery(link, [tenant, asaNFD, 51]),
-            ])
-            let folded = try await connection.query(PGStatement("SELECT normalize_tags_to_nfc() AS n"))
-            #expect(try folded[0].decode(Int.self, column: "n") >= 2)
-        }
-        try await TestAPI.with { api in
-            let tags = try #require(try await api.send(.get, "/api/v1/tags", token: token).json["data"] as? [[String: Any]])
-            var counts: [[UInt32]: Int] = [:]
-            for tag in tags { counts[(tag["name"] as? String ?? "").unicodeScalars.map(\.value)] = tag["contacts"] as? Int }
-            #expect(counts.count == 5)
-            #expect(counts[ete.unicodeScalars.map(\.value)] == 2 && counts[asa.unicodeScalars.map(\.value)] == 2)
-            let listed = try #require(try await api.send(.get, "/api/v1/contacts", token: token).json["data"] as? [[String: Any]])
-            let byPhone = Dictionary(uniqueKeysWithValues: listed.map { ($0["phone"] as? String ?? "", ($0["tags"] as? [String] ?? []).map { $0.unicodeScalars.map(\.value) }) })
-            #expect(byPhone["+14155550123"] == ["a", ete, "b", asa].map { $0.unicodeScalars.map(\.value) })
-            #expect(byPhone["+14155550124"] == ["c", ete, asa].map { $0.unicodeScalars.map(\.value) })
-        }
-    }
-
     /// A cursor works only in the workspace and with the filters it was issued for, and shows no id.
     @Test func cursorsAreBoundAndOpaque() async throws {
         let a = try await TestEnvironment.tenant()

@@ -14,7 +14,7 @@ import Testing
 enum TestEnvironment {
     static let migration = Task {
         let connection = try await PGConnection.connect(TestServer.owner)
-        try await Migrator(migrations: Migration.load(from: TestServer.migrationsDirectory)).run(on: connection)
+        try await Migrator(schema: SchemaFiles.load(from: TestServer.migrationsDirectory)).run(on: connection)
         await connection.close()
     }
 

@@ -57,7 +57,7 @@ extension ContactStore {
                 while numbered >= 10_000 {
                     numbered = try await lease.connection.query(PGQuery(Self.numberChanges, [tenant]))[0].decode(Int.self, at: 0)
                 }
-                try await lease.connection.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                let snapshot = try await lease.connection.beginTransaction(isolation: .repeatableRead, readOnly: true)
                 try await lease.connection.query(Self.tenantScope(tenant))
                 try await lease.connection.execute(script: Self.exportPlanSettings)
                 let head = try await lease.connection.query(PGQuery(Self.changesHead, [tenant]))
@@ -65,9 +65,10 @@ extension ContactStore {
                 if unnumbered.count <= PageCursors.maximumExcludedChanges {
                     let position = try head.first?.decode(Int64.self, column: "last_position") ?? 0
                     return ExportSession(
-                        lease: lease, tenant: tenant, changes: ChangeFeedStore.Position(position: position, excluding: unnumbered))
+                        lease: lease, snapshot: snapshot, tenant: tenant,
+                        changes: ChangeFeedStore.Position(position: position, excluding: unnumbered))
                 }
-                try await lease.connection.execute(script: "ROLLBACK")
+                try await snapshot.rollback()
             }
             throw PGError(kind: .unexpectedResponse, message: "the feed kept changing faster than an export could start")
         } catch {
@@ -124,6 +125,8 @@ public final class ExportProgress: Sendable {
 /// ``run(stallTimeout:progress:whenAbandoned:_:)``'s end (or the session being dropped unused).
 public struct ExportSession: Sendable {
     let lease: ConnectionLease
+    /// The read-only REPEATABLE READ transaction every page is read in.
+    let snapshot: PGTransaction
     let tenant: UUID
     /// Where the change feed stands in the export's snapshot: following the feed from here gives
     /// exactly the changes the export does not show (`X-Changes-Cursor`).
@@ -147,7 +150,7 @@ public struct ExportSession: Sendable {
         _ chunk: ([Contact]) async throws -> Void
     ) async throws {
         let connection = lease.connection
-        let (lease, tenant) = (lease, tenant)
+        let (lease, snapshot, tenant) = (lease, snapshot, tenant)
         let pages = AsyncThrowingChannel<PGRows, any Error>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -160,7 +163,7 @@ public struct ExportSession: Sendable {
                         try await Self.hand(rows, to: pages, within: stallTimeout, progress: progress, watching: connection)
                         if !more { break }
                     }
-                    try await connection.execute(script: "COMMIT")
+                    try await snapshot.commit()
                     await lease.release()
                     pages.finish()
                 } catch {

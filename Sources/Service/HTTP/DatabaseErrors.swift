@@ -8,6 +8,9 @@ enum DatabaseErrors {
     /// `nil`: not an error the contract names (a bug: 500).
     static func apiError(for error: any Error) -> APIError? {
         switch error {
+        case let error as PGTransactionError:
+            // A transaction's own step (BEGIN, COMMIT, ROLLBACK) failed: as its database error.
+            return apiError(for: error.databaseError)
         case let error as ConnectionPoolError:
             switch error {
             case .acquireTimeout: return .unavailable("The database is busy; retry shortly.")

@@ -15,7 +15,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            if let error = error as? PGError {
+            if let error = (error as? PGError) ?? (error as? PGTransactionError)?.databaseError {
                 Observability.recordDatabaseError(sqlStateClass: error.sqlState.map { String($0.rawValue.prefix(2)) } ?? "connection")
             }
             let apiError = Self.apiError(for: error)

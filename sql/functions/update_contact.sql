@@ -1,8 +1,12 @@
--- update-contact as one call, like create-contact (migration 005): the tenant, the row lock, the
--- merge patch, the tag edits and the links in one statement, one round trip. Nothing is written
--- when the patch changes nothing (updated_at kept, API.md); unchanged links stay as they are.
--- Returns the contact as it is after the call, or no row when the phone is not the tenant's.
-CREATE FUNCTION update_contact(
+-- Repeatable: applied again with CREATE OR REPLACE whenever this file changes (sql/README.md).
+
+-- update-contact as one call, like create-contact: the tenant, the row lock, the merge patch, the
+-- tag edits, the links and the change in one statement, one round trip. Nothing is written when
+-- the patch changes nothing (updated_at kept, API.md); unchanged links stay as they are. Returns
+-- the contact as it is after the call, or no row when the phone is not the tenant's. It reads the
+-- tags in a statement of their own: on Citus a function that reads distributed tables may not be
+-- called inside a query on a shard.
+CREATE OR REPLACE FUNCTION update_contact(
     p_tenant uuid, p_phone text,
     p_set_name boolean, p_name text, p_set_email boolean, p_email text,
     p_metadata_mode text, p_metadata_patch jsonb,
@@ -25,7 +29,7 @@ DECLARE
     v_changed boolean;
     v_tags_changed boolean := false;
 BEGIN
-    PERFORM set_config('app.tenant_id', p_tenant::text, true);
+    PERFORM set_tenant(p_tenant);
     -- The row lock first: concurrent patches of one contact run one after the other, each on
     -- the latest row, so a merge or an add_tags never loses another's change.
     SELECT c.id, c.name, c.email, c.metadata INTO v_id, v_name, v_email, v_metadata
@@ -70,12 +74,20 @@ BEGIN
     IF v_changed OR v_tags_changed THEN
         UPDATE contacts c
         SET name = v_new_name, email = v_new_email, metadata = v_new_metadata,
-            updated_at = greatest(now(), c.updated_at + interval '1 microsecond')
+            updated_at = greatest(now(), next_microsecond(c.updated_at))
         WHERE c.tenant_id = p_tenant AND c.id = v_id;
     END IF;
 
+    -- The tags read on their own: on Citus a function that reads distributed tables may not run
+    -- inside a query on a shard.
+    IF v_final IS NULL THEN
+        v_final := contact_tag_names(p_tenant, v_id);
+    END IF;
+    IF v_changed OR v_tags_changed THEN
+        PERFORM record_contact_change(p_tenant, v_id, false, v_final);
+    END IF;
     RETURN QUERY
-    SELECT c.id, c.phone, c.name, c.email, c.metadata::text, c.created_at, c.updated_at, contact_tag_names(p_tenant, c.id)
+    SELECT c.id, c.phone, c.name, c.email, c.metadata::text, c.created_at, c.updated_at, v_final
     FROM contacts c WHERE c.tenant_id = p_tenant AND c.id = v_id;
 END
 $$;

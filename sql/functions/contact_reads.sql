@@ -1,14 +1,15 @@
--- Reads as functions that take the tenant, as writes already are: one statement, in its own
--- implicit transaction, that sets its tenant itself. So a read needs no BEGIN and no SET LOCAL
--- before it, and can share a pipelined session with other callers' calls (a SET LOCAL in a
--- pipeline is lost outside a transaction block, and a BEGIN that fails leaves the session aborted
--- for whoever sends next). On Citus each is delegated to the node holding the tenant, as writes are.
+-- Repeatable: applied again with CREATE OR REPLACE whenever this file changes (sql/README.md).
+
+-- Reads as functions that take the tenant, as writes are: one statement, in its own implicit
+-- transaction, that sets its tenant itself. So a read needs no BEGIN and no SET LOCAL before it,
+-- and can share a pipelined session with other callers' calls (a SET LOCAL in a pipeline is lost
+-- outside a transaction block, and a BEGIN that fails leaves the session aborted for whoever
+-- sends next). On Citus each is delegated to the node holding the tenant, as writes are.
 --
 -- Each returns the columns every contact read returns (ContactQueries.contact), tags in the order
 -- they were given. The list branches on the filter that picks the rows, so each branch keeps a
 -- plan on its own index; the other filters are checked on the rows it finds.
-
-CREATE FUNCTION read_contact(p_tenant uuid, p_id uuid)
+CREATE OR REPLACE FUNCTION read_contact(p_tenant uuid, p_id uuid)
 RETURNS TABLE (id uuid, phone text, name text, email text, metadata text, created_at timestamptz, updated_at timestamptz, tags text[])
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -24,7 +25,7 @@ END
 $$;
 
 -- One page in id order, at most p_limit rows, after p_after when given.
-CREATE FUNCTION list_contacts(
+CREATE OR REPLACE FUNCTION list_contacts(
     p_tenant uuid, p_phone text, p_email text, p_tag text, p_since timestamptz, p_after uuid, p_limit int)
 RETURNS TABLE (id uuid, phone text, name text, email text, metadata text, created_at timestamptz, updated_at timestamptz, tags text[])
 LANGUAGE plpgsql AS $$
@@ -71,7 +72,7 @@ END
 $$;
 
 -- The workspace's tags with how many contacts carry each, by name.
-CREATE FUNCTION tag_counts(p_tenant uuid) RETURNS TABLE (name text, contacts bigint)
+CREATE OR REPLACE FUNCTION tag_counts(p_tenant uuid) RETURNS TABLE (name text, contacts bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -81,16 +82,5 @@ BEGIN
     FROM tags t LEFT JOIN contact_tags ct ON ct.tenant_id = t.tenant_id AND ct.tag_id = t.id
     WHERE t.tenant_id = p_tenant
     GROUP BY t.id, t.name ORDER BY t.name;
-END
-$$;
-
-DO $$
-BEGIN
-    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-        PERFORM create_distributed_function('read_contact(uuid,uuid)', 'p_tenant', colocate_with := 'contacts');
-        PERFORM create_distributed_function(
-            'list_contacts(uuid,text,text,text,timestamptz,uuid,int)', 'p_tenant', colocate_with := 'contacts');
-        PERFORM create_distributed_function('tag_counts(uuid)', 'p_tenant', colocate_with := 'contacts');
-    END IF;
 END
 $$;
