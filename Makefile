@@ -2,7 +2,7 @@
 # `make test` (the whole suite against a throwaway PostgreSQL). Each installs what it needs.
 SWIFT ?= swift
 
-.PHONY: deps run build release test test-deps compose-check bench bench-deps
+.PHONY: deps docs-ui run build release test test-deps compose-check bench bench-deps
 
 deps:
 	@scripts/install-deps.sh
@@ -13,12 +13,17 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product contacts
 
+# Swagger UI for GET /docs: fetched from PyPI (pinned, checked by its hash) into .build/swagger-ui.
+docs-ui:
+	@scripts/install-swagger-ui.sh
+
 # The API on http://127.0.0.1:8080, on a private PostgreSQL in ./var (DATABASE_URL to use another).
-run: release
+run: release docs-ui
 	.build/release/contacts serve
 
-test-deps:
-	@scripts/install-deps.sh docker-compose
+# chromium: DocsTests load GET /docs in a headless browser.
+test-deps: docs-ui
+	@scripts/install-deps.sh docker-compose chromium
 	@scripts/install-webhook-receiver.sh >/dev/null
 
 # The deployment files must at least parse.

@@ -27,6 +27,7 @@ public func buildRouter(
     let rateLimiter = RateLimiter(configuration.rateLimit)
     HealthController(pool: pool).addRoutes(to: router)
     OpenAPIController(configuration: configuration).addRoutes(to: router)
+    DocsController(directory: configuration.docsDirectory).addRoutes(to: router)
     // Every workspace route: the tenant resolved once (401, 422, 429) before any handler runs.
     let tenantRoutes = router.group()
         .add(middleware: TenantMiddleware(authenticator: authenticator, rateLimiter: rateLimiter))

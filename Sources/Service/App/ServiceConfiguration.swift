@@ -28,6 +28,9 @@ public struct ServiceConfiguration: Sendable {
     /// A request whose head, or whose body, takes longer than this to arrive is dropped (slow
     /// clients holding connections). Default 10 s.
     public var requestReadTimeout: Duration = .seconds(10)
+    /// The folder of the Swagger UI files `GET /docs` serves (`scripts/install-swagger-ui.sh`).
+    /// Default `.build/swagger-ui`, where `make run` puts them.
+    public var docsDirectory = ".build/swagger-ui"
     /// Where `GET /metrics` listens, apart from the API; `nil`: nowhere. Default `127.0.0.1:9090`.
     public var metrics: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
     /// Connection pool size and acquire bound (503 past it).

@@ -81,6 +81,7 @@ extension ServiceSetting {
         seconds("token.cache.seconds", "How long a token's lookup is cached: a revoked token works at most this long.", \.tokenCacheTTL),
         int("body.limit.bytes", "Largest request body (413 above).", \.bodyLimit, 1...(1 << 30)),
         int("batch.body.limit.bytes", "Largest create-contacts body (1,000 contacts).", \.batchBodyLimit, 1...(1 << 30)),
+        string("docs.directory", "The folder of the Swagger UI files GET /docs serves (scripts/install-swagger-ui.sh).", \.docsDirectory),
         string("cursor.secret", "Signs list cursors; instances behind one load balancer must share it.", \.cursorSecret, secret: true),
         ServiceSetting(
             key: "metrics.address", help: "Where GET /metrics listens, HOST:PORT ([::1]:PORT for IPv6), or off.", isSecret: false,

@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import Service
+import TestSupport
+import Testing
+
+/// `GET /docs`: the reference a person reads, rendered by Swagger UI from the served document,
+/// loaded in a real headless browser (Debian's chromium) from a live socket.
+@Suite("GET /docs in a browser")
+struct DocsTests {
+    /// The page loads, Swagger UI renders the served document, and every route of it is on the
+    /// page (each operation's path and method).
+    @Test func theReferenceShowsEveryRouteInABrowser() async throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.file)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        try await withLiveService { service in
+            let dom = try await Self.renderedPage("http://127.0.0.1:\(service.port)/docs")
+            #expect(dom.contains("Contacts API"), "\(dom.prefix(500))")
+            for (path, operations) in paths {
+                #expect(dom.contains("data-path=\"\(path)\""), "\(path) is not on the page")
+                for method in operations.keys where ["get", "post", "put", "patch", "delete"].contains(method) {
+                    #expect(dom.contains("opblock-\(method)"), "no \(method) operation on the page")
+                }
+            }
+        }
+    }
+
+    /// Without the renderer's files the page says so (404, the contract's JSON), and only the
+    /// renderer's own files are served.
+    @Test func withoutTheRendererTheReferenceIsA404AndOnlyItsFilesAreServed() async throws {
+        try await TestAPI.with(configure: { $0.docsDirectory = "/nonexistent" }) { api in
+            let page = try await api.send(.get, "/docs")
+            #expect(page.status == .notFound)
+            #expect((page.json["message"] as? String)?.contains("install-swagger-ui") == true)
+        }
+        try await TestAPI.with { (api: TestAPI) async throws in
+            #expect(try await api.send(.get, "/docs").headers[.contentType] == "text/html; charset=utf-8")
+            #expect(try await api.send(.get, "/docs/swagger-ui.css").status == .ok)
+            for name in ["LICENSE", ".swagger-ui-5.31.0", "..%2FPackage.swift", "index.html"] {
+                #expect(try await api.send(.get, "/docs/\(name)").status == .notFound, "\(name)")
+            }
+        }
+    }
+
+    /// The DOM once the page's scripts have run: chromium headless, with a virtual time budget
+    /// that lets the document's fetch and the rendering finish.
+    static func renderedPage(_ url: String) async throws -> String {
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let chromium = Process()
+        chromium.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        chromium.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--user-data-dir=\(profile.path)", "--virtual-time-budget=20000", "--dump-dom", url,
+        ]
+        let output = Pipe()
+        chromium.standardOutput = output
+        chromium.standardError = FileHandle.nullDevice
+        try chromium.run()
+        // Read while it runs: a full pipe would stall it.
+        let dom = try await Task.detached { try output.fileHandleForReading.readToEnd() ?? Data() }.value
+        chromium.waitUntilExit()
+        #expect(chromium.terminationStatus == 0)
+        return String(decoding: dom, as: UTF8.self)
+    }
+}
