@@ -190,15 +190,18 @@ private func milliseconds(_ duration: Duration?) -> String {
     return String(format: "%.0f ms", Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15)
 }
 
-/// The README's runbook: the fenced block after `<!-- runbook: NAME -->`.
+/// A runbook of the README or of the users' guide: the fenced block after `<!-- runbook: NAME -->`.
 enum Runbook {
     static func block(_ name: String, language: String = "sh") throws -> String {
-        let readme = try String(contentsOf: TestServer.repository.appendingPathComponent("README.md"), encoding: .utf8)
-        guard let marker = readme.range(of: "<!-- runbook: \(name) -->"),
-            let open = readme.range(of: "```\(language)\n", range: marker.upperBound..<readme.endIndex),
-            let close = readme.range(of: "```", range: open.upperBound..<readme.endIndex)
-        else { throw RunbookError(message: "README.md has no runbook block \(name)") }
-        return String(readme[open.upperBound..<close.lowerBound])
+        for file in ["README.md", "docs/guide.md"] {
+            let text = try String(contentsOf: TestServer.repository.appendingPathComponent(file), encoding: .utf8)
+            guard let marker = text.range(of: "<!-- runbook: \(name) -->") else { continue }
+            guard let open = text.range(of: "```\(language)\n", range: marker.upperBound..<text.endIndex),
+                let close = text.range(of: "```", range: open.upperBound..<text.endIndex)
+            else { break }
+            return String(text[open.upperBound..<close.lowerBound])
+        }
+        throw RunbookError(message: "neither README.md nor docs/guide.md has a runbook block \(name)")
     }
 }
 

@@ -42,6 +42,15 @@ struct DocsTests {
         }
     }
 
+    /// The users' guide (`docs/guide.md`) names every route the document has.
+    @Test func theGuideNamesEveryRoute() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.file)) as? [String: Any])
+        let guide = try String(contentsOf: TestServer.repository.appendingPathComponent("docs/guide.md"), encoding: .utf8)
+        for path in try #require(document["paths"] as? [String: Any]).keys {
+            #expect(guide.contains("\(path)`") || guide.contains("\(path)?"), "docs/guide.md does not name \(path)")
+        }
+    }
+
     /// The DOM once the page's scripts have run: chromium headless, with a virtual time budget
     /// that lets the document's fetch and the rendering finish.
     static func renderedPage(_ url: String) async throws -> String {
