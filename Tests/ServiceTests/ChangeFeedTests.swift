@@ -183,7 +183,10 @@ struct ChangeFeedTests {
             let signals = ChangeSignals()
             let router = buildRouter(pool: api.pool, configuration: api.configuration, changeSignals: signals)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-            let watcher = ChangeFeedWatcher(pool: api.pool, signals: signals, retention: .seconds(86_400), logger: .init(label: "test"))
+            // The shared check's second is the watcher's clock: advanced here, not waited for.
+            let checks = ManualClock()
+            let watcher = ChangeFeedWatcher(
+                pool: api.pool, signals: signals, retention: .seconds(86_400), logger: .init(label: "test"), clock: checks)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watcher.run() }
                 try await app.test(.router) { client in
@@ -204,22 +207,26 @@ struct ChangeFeedTests {
                     let idle = try await get("/api/v1/changes?wait=1&after=\(start)")
                     #expect(clock.now - started >= .milliseconds(900))
                     #expect(idle.json["next_cursor"] as? String == start)
-                    // A commit through this instance wakes it at once.
+                    // A commit through this instance wakes it at once, long before its 20 s (the
+                    // poll waits when the commit comes).
                     started = clock.now
                     async let woken = get("/api/v1/changes?wait=20&after=\(start)")
-                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(try await eventually { signals.isWaiting })
                     try await post(#"{"phone": "+14155550300"}"#)
                     let here = try await woken
-                    #expect(clock.now - started < .seconds(3))
+                    #expect(clock.now - started < .seconds(10))
                     #expect((here.json["data"] as? [[String: Any]])?.map(Self.summary) == ["contact.created +14155550300"])
-                    // A commit through another instance (its own pool and signals): the shared check.
+                    // A commit through another instance (its own pool and signals) is seen by the
+                    // shared check: the next one, a second later on the watcher's clock, wakes the poll.
                     let cursor = try #require(here.json["next_cursor"] as? String)
-                    started = clock.now
                     async let elsewhere = get("/api/v1/changes?wait=20&after=\(cursor)")
-                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(try await eventually { signals.isWaiting })
+                    await checks.sleepers(atLeast: 1)
                     _ = try await ContactStore(pool: api.pool).upsert(ContactInput(phone: "+14155550301"), tenant: tenant)
+                    started = clock.now
+                    checks.advance(by: ChangeFeedWatcher.checkInterval)
                     let there = try await elsewhere
-                    #expect(clock.now - started < .seconds(4), "within a second of the commit, plus the test's own 300 ms")
+                    #expect(clock.now - started < .seconds(10), "woken by the check, not at the end of its wait")
                     #expect((there.json["data"] as? [[String: Any]])?.map(Self.summary) == ["contact.created +14155550301"])
                 }
                 group.cancelAll()

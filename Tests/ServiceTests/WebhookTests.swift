@@ -164,7 +164,12 @@ struct WebhookTests {
             try receiver.answer("200")
             let retried = try await receiver.requests { $0.contains { $0["status"] as? Int == 200 } }
             #expect(retried.count == 2 && retried[0]["id"] as? String == retried[1]["id"] as? String, "the same webhook-id on the retry")
-            let attempts = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
+            // The outcome is written once the receiver has answered: a moment after it saw the request.
+            var attempts: [[String: Any]] = []
+            _ = try await eventually {
+                attempts = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
+                return attempts.count >= 2
+            }
             #expect(attempts.map { $0["attempt"] as? Int } == [2, 1])
             #expect(attempts.map { $0["status_code"] as? Int } == [200, 500])
             #expect(attempts.last?["next_attempt_at"] is String && attempts.first?["next_attempt_at"] is NSNull)
@@ -173,8 +178,11 @@ struct WebhookTests {
             try receiver.answer("410")
             _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155550801"}"#)
             _ = try await receiver.requests { $0.count >= 3 }
-            try await Task.sleep(for: .milliseconds(500))
-            let gone = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)").body)
+            var gone: [String: Any] = [:]
+            _ = try await eventually {
+                gone = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)").body)
+                return gone["status"] as? String == "disabled"
+            }
             #expect(gone["status"] as? String == "disabled")
             #expect(gone["disabled_reason"] as? String == "the endpoint answered 410 Gone")
             try receiver.answer("200")
@@ -196,8 +204,11 @@ struct WebhookTests {
             try receiver.answer("500")
             _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155550803"}"#)
             _ = try await receiver.requests { $0.count >= 5 }
-            try await Task.sleep(for: .milliseconds(500))
-            let failing = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)").body)
+            var failing: [String: Any] = [:]
+            _ = try await eventually {
+                failing = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)").body)
+                return failing["status"] as? String == "disabled"
+            }
             #expect(failing["status"] as? String == "disabled")
             #expect(failing["disabled_reason"] as? String == "every delivery failed for 5 days")
         }

@@ -13,3 +13,15 @@ public func withPool<T>(
         throw error
     }
 }
+
+/// Waits until `condition` holds, looking again every 20 ms for at most `limit`; whether it held.
+/// For what happens on its own a moment later (a background writer's outcome), instead of a
+/// fixed sleep that is too short on a loaded machine and too long on an idle one.
+public func eventually(within limit: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        if try await condition() { return true }
+        guard ContinuousClock.now < deadline else { return false }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}

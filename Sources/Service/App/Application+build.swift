@@ -23,8 +23,8 @@ public func buildRouter(
     }
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
-    let authenticator = Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL)
-    let rateLimiter = RateLimiter(configuration.rateLimit)
+    let authenticator = Authenticator(pool: pool, cacheTTL: configuration.tokenCacheTTL, clock: configuration.clock)
+    let rateLimiter = RateLimiter(configuration.rateLimit, clock: configuration.clock)
     HealthController(pool: pool).addRoutes(to: router)
     OpenAPIController(configuration: configuration).addRoutes(to: router)
     DocsController(directory: configuration.docsDirectory).addRoutes(to: router)
@@ -78,15 +78,19 @@ public func buildApplication(
     // The runner after the pool: it stops first, and hands its running jobs back to the queue
     // while the pool still serves it.
     let changeSignals = ChangeSignals()
-    let imports = ImportJobRunner(pool: pool, configuration: configuration.imports, logger: logger, changeSignals: changeSignals)
+    let imports = ImportJobRunner(
+        pool: pool, configuration: configuration.imports, logger: logger, changeSignals: changeSignals, clock: configuration.clock)
     var services: [any Service] = (tracing.map { [$0] } ?? []) + [pool]
     if configuration.imports.jobsAtOnce > 0 { services.append(imports) }
-    services.append(ChangeFeedWatcher(pool: pool, signals: changeSignals, retention: configuration.changesRetention, logger: logger))
+    services.append(
+        ChangeFeedWatcher(
+            pool: pool, signals: changeSignals, retention: configuration.changesRetention, logger: logger, clock: configuration.clock))
     if configuration.webhooks.senders > 0 {
         services.append(
             WebhookDispatcher(
                 pool: pool, cursors: PageCursors(secret: configuration.cursorSecret), signals: changeSignals,
-                configuration: configuration.webhooks, retention: configuration.changesRetention, logger: logger))
+                configuration: configuration.webhooks, retention: configuration.changesRetention, logger: logger,
+                clock: configuration.clock))
     }
     if let metrics = configuration.metrics {
         services.append(

@@ -28,6 +28,8 @@ public struct ServiceConfiguration: Sendable {
     /// A request whose head, or whose body, takes longer than this to arrive is dropped (slow
     /// clients holding connections). Default 10 s.
     public var requestReadTimeout: Duration = .seconds(10)
+    /// The clock every component reads time from (tests drive a manual one).
+    public var clock: any ServiceClock = SystemClock()
     /// The folder of the Swagger UI files `GET /docs` serves (`scripts/install-swagger-ui.sh`).
     /// Default `.build/swagger-ui`, where `make run` puts them.
     public var docsDirectory = ".build/swagger-ui"

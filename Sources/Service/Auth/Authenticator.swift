@@ -14,6 +14,7 @@ public struct Caller: Sendable, Equatable {
 public final class Authenticator: Sendable {
     private let pool: ConnectionPool
     private let cacheTTL: Duration
+    private let clock: any ServiceClock
     private let cache = Mutex<[Data: (caller: Caller?, expires: ContinuousClock.Instant)]>([:])
     /// Bounds memory under a spray of random tokens: the cache is emptied when it reaches this.
     static let maximumCacheEntries = 10_000
@@ -25,9 +26,10 @@ public final class Authenticator: Sendable {
         WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL
         """)
 
-    public init(pool: ConnectionPool, cacheTTL: Duration) {
+    public init(pool: ConnectionPool, cacheTTL: Duration, clock: any ServiceClock = SystemClock()) {
         self.pool = pool
         self.cacheTTL = cacheTTL
+        self.clock = clock
     }
 
     /// The caller for an `Authorization` header value, or `nil` (→ 401).
@@ -37,7 +39,7 @@ public final class Authenticator: Sendable {
         }
         let hash = APIToken.hash(token)
         let key = Data(hash)
-        let now = ContinuousClock.now
+        let now = clock.now
         if let entry = cache.withLock({ $0[key] }), entry.expires > now {
             return entry.caller
         }

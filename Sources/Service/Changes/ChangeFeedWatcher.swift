@@ -15,12 +15,15 @@ public struct ChangeFeedWatcher: Service {
     let signals: ChangeSignals
     let retention: Duration
     let logger: Logger
+    /// Paces both duties, and dates the retention.
+    let clock: any ServiceClock
     /// How often waiting polls look for other instances' changes.
-    static let checkInterval: Duration = .seconds(1)
+    public static let checkInterval: Duration = .seconds(1)
     static let pruneInterval: Duration = .seconds(3600)
 
-    public init(pool: ConnectionPool, signals: ChangeSignals, retention: Duration, logger: Logger) {
+    public init(pool: ConnectionPool, signals: ChangeSignals, retention: Duration, logger: Logger, clock: any ServiceClock = SystemClock()) {
         self.store = ChangeFeedStore(pool: pool)
+        self.clock = clock
         self.signals = signals
         self.retention = retention
         self.logger = logger
@@ -34,7 +37,7 @@ public struct ChangeFeedWatcher: Service {
                 group.addTask {
                     repeat {
                         await pruneAll()
-                    } while (try? await Task.sleep(for: Self.pruneInterval)) != nil
+                    } while (try? await clock.sleep(for: Self.pruneInterval)) != nil
                 }
                 }
             }
@@ -45,7 +48,7 @@ public struct ChangeFeedWatcher: Service {
 
     private func checkForOtherInstances() async {
         for await _ in signals.waitersArrived {
-            while signals.isWaiting, (try? await Task.sleep(for: Self.checkInterval)) != nil {
+            while signals.isWaiting, (try? await clock.sleep(for: Self.checkInterval)) != nil {
                 let waiting = signals.waiting
                 do {
                     for tenant in try await store.feedsWithChanges(waiting) { signals.changed(tenant) }
@@ -60,7 +63,7 @@ public struct ChangeFeedWatcher: Service {
     /// Prunes every workspace's feed; returns the changes deleted.
     @discardableResult
     public func pruneAll() async -> Int {
-        let before = Date(timeIntervalSinceNow: -retention.inSeconds)
+        let before = clock.wallNow.addingTimeInterval(-retention.inSeconds)
         var total = 0
         var after: UUID?
         do {

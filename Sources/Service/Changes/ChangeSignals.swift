@@ -60,7 +60,7 @@ public final class ChangeSignals: Sendable {
     }
 
     /// Whether any long poll waits.
-    var isWaiting: Bool { state.withLock { !$0.waiters.isEmpty } }
+    public var isWaiting: Bool { state.withLock { !$0.waiters.isEmpty } }
 
     /// Reads with `read` until it brings news (`hasNews`), `deadline` passes, or the caller is
     /// cancelled (a client that left); between reads it waits for `tenant`'s next change. Each

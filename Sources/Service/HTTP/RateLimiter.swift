@@ -30,13 +30,17 @@ public final class RateLimiter: Sendable {
     public let configuration: Configuration
     private let buckets = Mutex<[UUID: (tokens: Double, updated: ContinuousClock.Instant)]>([:])
 
-    public init(_ configuration: Configuration) {
+    private let clock: any ServiceClock
+
+    public init(_ configuration: Configuration, clock: any ServiceClock = SystemClock()) {
         self.configuration = configuration
+        self.clock = clock
     }
 
     public var isOn: Bool { configuration.rate > 0 }
 
-    public func take(_ workspace: UUID, now: ContinuousClock.Instant = .now) -> Decision {
+    public func take(_ workspace: UUID) -> Decision {
+        let now = clock.now
         let rate = configuration.rate
         let burst = configuration.burst
         return buckets.withLock { buckets in

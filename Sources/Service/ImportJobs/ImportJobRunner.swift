@@ -28,11 +28,17 @@ public struct ImportJobRunner: Service {
     private let wakeup: AsyncStream<Void>.Continuation
     /// Told after each batch a job writes: the change feed's long polls wake.
     let changeSignals: ChangeSignals
+    /// Paces the scan, and dates the retention.
+    let clock: any ServiceClock
 
-    public init(pool: ConnectionPool, configuration: ImportJobConfiguration, logger: Logger, changeSignals: ChangeSignals = ChangeSignals()) {
+    public init(
+        pool: ConnectionPool, configuration: ImportJobConfiguration, logger: Logger, changeSignals: ChangeSignals = ChangeSignals(),
+        clock: any ServiceClock = SystemClock()
+    ) {
         self.pool = pool
+        self.clock = clock
         self.changeSignals = changeSignals
-        self.store = ImportJobStore(pool: pool)
+        self.store = ImportJobStore(pool: pool, clock: clock)
         self.configuration = configuration
         self.logger = logger
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -49,8 +55,8 @@ public struct ImportJobRunner: Service {
                 await withDiscardingTaskGroup { scan in
                     // Jobs queued by other instances, expired leases and retention are seen only
                     // by looking: this is the one timer, and it only wakes the loop below.
-                    scan.addTask { [wakeup, interval = configuration.scanInterval] in
-                        while (try? await Task.sleep(for: interval)) != nil { wakeup.yield() }
+                    scan.addTask { [wakeup, clock, interval = configuration.scanInterval] in
+                        while (try? await clock.sleep(for: interval)) != nil { wakeup.yield() }
                     }
                     wakeup.yield()
                     for await _ in wakeups {

@@ -94,7 +94,7 @@ enum ImportQueueSQL {
     static let expired = PGStatement(
         """
         SELECT job_id, tenant_id FROM import_queue
-        WHERE finished_at < now() - make_interval(secs => $1) AND ($2::uuid IS NULL OR tenant_id = $2)
+        WHERE finished_at < $1::timestamptz AND ($2::uuid IS NULL OR tenant_id = $2)
         ORDER BY finished_at LIMIT 100
         """)
     static let forget = PGStatement("DELETE FROM import_queue WHERE job_id = $1")

@@ -11,7 +11,13 @@ import Glibc
 public struct ImportJobStore: Sendable {
     let pool: ConnectionPool
 
-    public init(pool: ConnectionPool) { self.pool = pool }
+    /// Dates retention (leases are the database's time: one clock for every instance).
+    let clock: any ServiceClock
+
+    public init(pool: ConnectionPool, clock: any ServiceClock = SystemClock()) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     /// The upload is stored in chunks of this size (the last one shorter).
     static let chunkBytes = 1 << 20
@@ -267,7 +273,8 @@ public struct ImportJobStore: Sendable {
     /// rows go in its tenant's scope; its queue entry last, so a purge cut short is done again.
     @discardableResult
     public func purge(endedBefore retention: Duration, tenant: UUID? = nil) async throws -> Int {
-        let expired = try await pool.withConnection { try await $0.query(ImportQueueSQL.expired, [Int(retention.inSeconds), tenant]) }
+        let before = clock.wallNow.addingTimeInterval(-retention.inSeconds)
+        let expired = try await pool.withConnection { try await $0.query(ImportQueueSQL.expired, [before, tenant]) }
         for row in expired {
             let job = try row.decode(UUID.self, column: "job_id")
             let tenant = try row.decode(UUID.self, column: "tenant_id")

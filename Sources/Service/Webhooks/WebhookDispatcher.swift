@@ -26,11 +26,14 @@ public struct WebhookDispatcher: Service {
     let logger: Logger
     /// This instance's name in the deliveries' leases.
     let instance = UUID()
+    /// Paces the scan and the rounds, and dates retries and retention.
+    let clock: any ServiceClock
 
     public init(
         pool: ConnectionPool, cursors: PageCursors, signals: ChangeSignals, configuration: WebhookConfiguration, retention: Duration,
-        logger: Logger
+        logger: Logger, clock: any ServiceClock = SystemClock()
     ) {
+        self.clock = clock
         self.store = WebhookStore(pool: pool)
         self.feed = ChangeFeedStore(pool: pool)
         self.cursors = cursors
@@ -57,8 +60,8 @@ public struct WebhookDispatcher: Service {
         let stopping = StopSignal()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { [interval = configuration.scanInterval] in
-                    while (try? await Task.sleep(for: interval)) != nil { wake.yield(.scan) }
+                group.addTask { [clock, interval = configuration.scanInterval] in
+                    while (try? await clock.sleep(for: interval)) != nil { wake.yield(.scan) }
                 }
                 group.addTask { [signals] in
                     for await _ in signals.anyChange { wake.yield(.change) }
@@ -76,13 +79,13 @@ public struct WebhookDispatcher: Service {
                         guard anyEndpoint else { continue }
                         // A commit after a quiet spell is fed at once; under a write load rounds
                         // are spaced, each serving the commits that came meanwhile.
-                        if let last = lastChangeRound, case let since = ContinuousClock.now - last, since < Self.changeRoundSpacing {
-                            try? await Task.sleep(for: Self.changeRoundSpacing - since)
+                        if let last = lastChangeRound, case let since = clock.now - last, since < Self.changeRoundSpacing {
+                            try? await clock.sleep(for: Self.changeRoundSpacing - since)
                         }
-                        lastChangeRound = .now
+                        lastChangeRound = clock.now
                     }
-                    if lastPrune.map({ .now - $0 > Self.pruneInterval }) ?? true {
-                        lastPrune = .now
+                    if lastPrune.map({ clock.now - $0 > Self.pruneInterval }) ?? true {
+                        lastPrune = clock.now
                         await prune()
                     }
                     // Woken by the next commit here (armed before reading, so a commit during
@@ -190,7 +193,7 @@ public struct WebhookDispatcher: Service {
         if Task.isCancelled { return }  // shutting down: handed back, not counted
         let nextAttempt: Date? =
             outcome.succeeded || outcome.gone || claim.attempt > configuration.retryDelays.count
-            ? nil : Date(timeIntervalSinceNow: configuration.retryDelays[claim.attempt - 1].inSeconds * Double.random(in: 0.9...1.1))
+            ? nil : clock.wallNow.addingTimeInterval(configuration.retryDelays[claim.attempt - 1].inSeconds * Double.random(in: 0.9...1.1))
         do {
             let held = try await store.finish(
                 claim, owner: instance, statusCode: outcome.statusCode, error: outcome.error, duration: .now - started,
@@ -203,7 +206,7 @@ public struct WebhookDispatcher: Service {
 
     private func prune() async {
         do {
-            let pruned = try await store.prune(before: Date(timeIntervalSinceNow: -retention.inSeconds))
+            let pruned = try await store.prune(before: clock.wallNow.addingTimeInterval(-retention.inSeconds))
             if pruned > 0 { logger.info("webhook history past retention deleted", metadata: ["contacts.rows": "\(pruned)"]) }
         } catch {
             logger.warning("webhook retention failed", metadata: ["error": "\(error)"])
