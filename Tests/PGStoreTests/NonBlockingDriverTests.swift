@@ -6,7 +6,7 @@ import Testing
 /// The non-blocking hot path (libpq in non-blocking mode, socket readiness awaited): results that
 /// arrive in pieces, a backend killed mid-read, a connection lost while a pipeline is being sent,
 /// and a request cancelled while it waits. None of them may hang or leave a bad session in a pool.
-@Suite("Non-blocking driver: readiness, failures, cancellation")
+@Suite("Non-blocking driver: readiness, failures, cancellation", .tags(.realClock))
 struct NonBlockingDriverTests {
     static func terminate(_ pid: Int32) async throws {
         let admin = try await PGConnection.connect(TestServer.admin)

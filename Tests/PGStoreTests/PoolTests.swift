@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("Connection pool against a real server")
+@Suite("Connection pool against a real server", .tags(.realClock))
 struct PoolTests {
     static let backend = PGStatement("SELECT pg_backend_pid() AS pid")
 
@@ -34,7 +34,7 @@ struct PoolTests {
                     try await connection.query(unprepared: "SELECT pg_sleep(4)")
                 }
             }
-            try await Task.sleep(for: .milliseconds(150))  // let it take the only connection
+            #expect(try await eventually { pool.statistics.leased == 1 })  // it holds the only connection
             let clock = ContinuousClock()
             let start = clock.now
             let error = await #expect(throws: ConnectionPoolError.self) {
@@ -58,8 +58,8 @@ struct PoolTests {
             let admin = try await PGConnection.connect(TestServer.admin)
             let killed = try await admin.query(unprepared: "SELECT pg_terminate_backend($1::int) AS ok", [Int(pid)])
             #expect(try killed[0].decode(Bool.self, column: "ok"))
+            #expect(try await backendGone(pid, admin))  // the server has sent its FATAL and closed
             await admin.close()
-            try await Task.sleep(for: .milliseconds(100))  // the server sends its FATAL, then closes
             let next = try await pool.withConnection { try await $0.query(Self.backend)[0].decode(Int32.self, column: "pid") }
             #expect(next != pid)
         }
@@ -73,11 +73,11 @@ struct PoolTests {
             async let brokenPID: Int32 = pool.withConnection { connection in
                 let pid = try await connection.query(Self.backend)[0].decode(Int32.self, column: "pid")
                 held.yield(pid)
-                try await Task.sleep(for: .milliseconds(200))  // the waiter queues meanwhile
+                #expect(try await eventually { pool.statistics.waiting == 1 })  // the waiter queues meanwhile
                 let admin = try await PGConnection.connect(TestServer.admin)
                 _ = try await admin.query(unprepared: "SELECT pg_terminate_backend($1::int)", [Int(pid)])
+                #expect(try await backendGone(pid, admin))
                 await admin.close()
-                try await Task.sleep(for: .milliseconds(100))
                 _ = try? await connection.query(Self.backend)  // fails: the session is gone
                 #expect(connection.isBroken)
                 return pid
@@ -146,7 +146,7 @@ struct PoolTests {
     }
 }
 
-@Suite("Pool survives a server restart", .serialized)
+@Suite("Pool survives a server restart", .serialized, .tags(.realClock))
 struct PoolRestartTests {
     @Test func serverRestartIsSurvivedWithoutRestartingThePool() async throws {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("pg-restart-\(UUID().uuidString.prefix(8))")
@@ -175,5 +175,14 @@ struct PoolRestartTests {
             #expect(after != before)
             #expect(pool.statistics.open <= 2)
         }
+    }
+}
+
+/// Whether the server process `pid` has ended, within a few seconds (a terminated backend
+/// sends its FATAL, then exits).
+func backendGone(_ pid: Int32, _ admin: PGConnection) async throws -> Bool {
+    try await eventually {
+        try await admin.query(unprepared: "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1::int", [Int(pid)])[0]
+            .decode(Int.self, column: "n") == 0
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// ``ConnectionPool/query(_:lease:)``: many callers' statements in flight on one session at once
 /// (libpq's pipeline mode), each its own transaction, each caller answered on its own.
-@Suite("Shared sessions: many callers, one pipelined connection")
+@Suite("Shared sessions: many callers, one pipelined connection", .tags(.realClock))
 struct SharedSessionTests {
     static let numbered = PGStatement("SELECT $1::int AS n, pg_backend_pid() AS pid")
     /// `$2` milliseconds of sleep first.
@@ -15,10 +15,8 @@ struct SharedSessionTests {
     /// Waits until `count` calls are in flight on the pool's shared sessions, so that the next
     /// call is sent behind them.
     static func waitForInFlight(_ pool: ConnectionPool, _ count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while pool.sharedInFlight.reduce(0, +) < count {
-            guard ContinuousClock.now < deadline else { throw PGError(kind: .unexpectedResponse, message: "calls never got in flight") }
-            try await Task.sleep(for: .milliseconds(2))
+        guard try await eventually(within: .seconds(10), { pool.sharedInFlight.reduce(0, +) >= count }) else {
+            throw PGError(kind: .unexpectedResponse, message: "calls never got in flight")
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
 
 /// The attack on the bulk paths (import jobs, export), each finding held: poison files, slow and
 /// stalled clients taking the bulk connections, the contract's smaller breaks.
-@Suite("Bulk paths under attack")
+@Suite("Bulk paths under attack", .tags(.realClock))
 struct BulkAttackTests {
     static func upload(_ api: TestAPI, _ csv: String, token: String) async throws -> Reply {
         try await api.send(.post, "/api/v1/imports", token: token, body: csv, contentType: "text/csv")

@@ -7,7 +7,7 @@ import Testing
 /// One workspace's slow or stalled bulk clients against another workspace's work, on a live
 /// socket: no connection is held at a client's pace beyond a bound, and no workspace holds every
 /// bulk connection while another waits.
-@Suite("Bulk neighbours on a live socket")
+@Suite("Bulk neighbours on a live socket", .tags(.realClock))
 struct BulkNeighbourTests {
     /// Sends one request with `Connection: close` and reads the whole answer.
     static func exchange(_ port: Int, _ request: String, within limit: Duration = .seconds(20)) async throws -> String {

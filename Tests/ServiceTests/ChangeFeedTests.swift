@@ -221,7 +221,7 @@ struct ChangeFeedTests {
                     let cursor = try #require(here.json["next_cursor"] as? String)
                     async let elsewhere = get("/api/v1/changes?wait=20&after=\(cursor)")
                     #expect(try await eventually { signals.isWaiting })
-                    await checks.sleepers(atLeast: 1)
+                    #expect(try await eventually { checks.sleepers >= 1 })
                     _ = try await ContactStore(pool: api.pool).upsert(ContactInput(phone: "+14155550301"), tenant: tenant)
                     started = clock.now
                     checks.advance(by: ChangeFeedWatcher.checkInterval)
@@ -259,17 +259,18 @@ struct ChangeFeedTests {
             func unnumbered() async throws -> Int {
                 try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM contact_changes WHERE position IS NULL")[0].decode(Int.self, column: "n")
             }
-            // Recorded unnumbered (or numbered since in steps of 10,000 by another instance's
-            // retention run, which numbers every workspace's feed: suites run side by side).
-            let recorded = try await unnumbered()
-            #expect(recorded == 25_000 || recorded == 0 || (25_000 - recorded) % 10_000 == 0, "\(recorded)")
+            // Another instance's retention run numbers every workspace's feed, also while the
+            // import commits its batches (suites run side by side): how many are left unnumbered
+            // is theirs to say. What holds: every change was recorded, and a read numbers.
+            let recorded = try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM contact_changes")[0].decode(Int.self, column: "n")
+            #expect(recorded == 25_000)
+            let before = try await unnumbered()
             let first = try await api.send(.get, "/api/v1/changes?limit=1000", token: token)
             #expect(first.status == .ok)
             #expect((first.json["data"] as? [[String: Any]])?.count == 1000)
-            // Numbered in steps of 10,000 (another instance's retention run, which numbers every
-            // workspace's feed, may have taken steps too: suites run side by side).
             let left = try await unnumbered()
-            #expect(left < 25_000 && (left == 0 || (25_000 - left) % 10_000 == 0), "\(left)")
+            #expect(left == 0 || left < before, "\(left) of \(before)")
+            // One numbering, called directly: at most 10,000 positions.
             let step = try await api.pool.query(PGQuery(PGStatement("SELECT number_feed($1)"), [tenant]))[0].decode(Int.self, at: 0)
             #expect(step <= 10_000, "\(step) of \(left)")
             let export = try await api.send(.get, "/api/v1/contacts/export", token: token, contentType: nil)

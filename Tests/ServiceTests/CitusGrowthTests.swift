@@ -17,7 +17,7 @@ import Testing
 /// restarts a node). `CITUS_GROWTH_CONTACTS` (contacts per workspace, default 2,000) and
 /// `CITUS_GROWTH_TRANSFER_MODE` (`block_writes` instead of the online default) are for
 /// `bench/citus-move.sh`.
-@Suite("Citus: growing the cluster under load")
+@Suite("Citus: growing the cluster under load", .tags(.realClock))
 struct CitusGrowthTests {
     /// How long a request may take before it counts as hung (the service's statement timeout is 5 s).
     static let deadline: Duration = .seconds(10)

@@ -38,7 +38,7 @@ func hammer(_ api: TestAPI, token: String, loops: Int, base: Int, until deadline
     }
 }
 
-@Suite("Database faults", .serialized)
+@Suite("Database faults", .serialized, .tags(.realClock))
 struct FaultTests {
     @Test func poolExhaustedAnswers503PromptlyAndRecovers() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()
@@ -47,7 +47,7 @@ struct FaultTests {
         try await TestAPI.with(poolSize: 2, acquireTimeout: .milliseconds(200), configure: oneShared) { api in
             #expect(try await api.create(#"{"phone": "+14155550100"}"#, token: token).status == .created)
             let holders = [Task { try await api.pool.query(PGQuery(.unprepared("SELECT pg_sleep(4)"))) }]
-            try await Task.sleep(for: .milliseconds(150))
+            #expect(try await eventually { api.pool.sharedInFlight.reduce(0, +) == 1 })
             let started = ContinuousClock.now
             let busy = try await api.create(#"{"phone": "+14155550101"}"#, token: token)
             #expect(busy.status == .serviceUnavailable)

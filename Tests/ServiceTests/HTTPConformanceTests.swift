@@ -1,11 +1,12 @@
 import Foundation
 import HTTPTypes
 import Service
+import TestSupport
 import Testing
 
 /// HTTP/1.1 below the routes, on a real socket: malformed framing answered with the contract's
 /// JSON (400, 501), never a 500 or an empty body; Host, Expect, HEAD, HTTP/1.0, 405.
-@Suite("HTTP/1.1 conformance on a live socket")
+@Suite("HTTP/1.1 conformance on a live socket", .tags(.realClock))
 struct HTTPConformanceTests {
     static let head = "POST /api/v1/actions/create-contact HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
 

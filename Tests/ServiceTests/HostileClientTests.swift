@@ -7,12 +7,13 @@ import NIOCore
 import PGStore
 import Service
 import ServiceLifecycle
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite("Hostile and noisy clients")
+@Suite("Hostile and noisy clients", .tags(.realClock))
 struct HostileClientTests {
     @Test func theBucketRefillsAtItsRate() {
         let clock = ManualClock()

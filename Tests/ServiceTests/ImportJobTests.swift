@@ -372,10 +372,9 @@ struct ImportJobTests {
                 }
                 let job = try #require(id.flatMap(ULID.init(string:)))
                 var status: ImportJob.Status?
-                let deadline = ContinuousClock.now + .seconds(20)
-                while status != .succeeded, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
+                _ = try await eventually(within: .seconds(20)) {
                     status = try await ImportJobStore(pool: api.pool).job(id: job, tenant: tenant)?.status
+                    return status == .succeeded
                 }
                 #expect(status == .succeeded)
                 await group.triggerGracefulShutdown()

@@ -10,7 +10,7 @@ import Glibc
 /// The real binary killed (SIGKILL) in the middle of an import job, then started again: the job
 /// resumes on the new process, loses and doubles nothing, and the rows the killed run wrote count
 /// as `unchanged` (API.md, "Bulk over HTTP").
-@Suite("An import job across a killed service")
+@Suite("An import job across a killed service", .tags(.realClock))
 struct ImportRestartTests {
     /// `contacts serve` with short job leases and scans.
     static func start() throws -> (process: Process, port: Int) {

@@ -50,23 +50,17 @@ struct RawClient {
 
     /// Waits up to `limit` for the first bytes of an answer.
     func readResponse(within limit: Duration = .seconds(3)) async throws -> String {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            let text = readAvailable()
-            if !text.isEmpty { return text }
-            try await Task.sleep(for: .milliseconds(20))
+        var text = ""
+        _ = try await eventually(within: limit) {
+            text = readAvailable()
+            return !text.isEmpty
         }
-        return ""
+        return text
     }
 
     /// Polls until the server has closed the connection, up to `limit`.
     func closedByServer(within limit: Duration = .seconds(3)) async throws -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if isClosedByServer() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
+        try await eventually(within: limit) { isClosedByServer() }
     }
 
     /// Everything the server sends until it closes the connection, or until `limit` passes; and
@@ -118,11 +112,7 @@ func startServiceProcess(_ environment: [String: String]) throws -> (process: Pr
 }
 
 func isListening(port: Int) async throws -> Bool {
-    for _ in 0..<250 {
-        if (try? RawClient(port: port)).map({ client in client.close(); return true }) ?? false { return true }
-        try await Task.sleep(for: .milliseconds(40))
-    }
-    return false
+    try await eventually { (try? RawClient(port: port)).map { client in client.close(); return true } ?? false }
 }
 
 /// The ports of a live service.
@@ -151,18 +141,37 @@ func withLiveService(
     var connection = configuration.database(url: TestServer.value("TEST_DATABASE_URL"))
     if let applicationName { connection = connection.with("application_name", applicationName) }
     let pool = ConnectionPool(connection: connection, configuration: configuration.pool)
+    // Each listener says its port once bound; the stream ends if the service stops first.
     let ports = NIOLockedValueBox<(api: Int?, metrics: Int?)>((nil, nil))
+    let (bindings, bindingsContinuation) = AsyncStream.makeStream(of: Void.self)
     let app = buildApplication(
         pool: pool, configuration: configuration, logger: Logger(label: "live"),
-        onServerRunning: { channel in ports.withLockedValue { $0.api = channel.localAddress?.port } },
-        onMetricsRunning: { channel in ports.withLockedValue { $0.metrics = channel.localAddress?.port } })
+        onServerRunning: { channel in
+            ports.withLockedValue { $0.api = channel.localAddress?.port }
+            bindingsContinuation.yield()
+        },
+        onMetricsRunning: { channel in
+            ports.withLockedValue { $0.metrics = channel.localAddress?.port }
+            bindingsContinuation.yield()
+        })
     let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "live")))
-    let running = Task { try await group.run() }
+    let running = Task {
+        defer { bindingsContinuation.finish() }
+        try await group.run()
+    }
+    // Bounded: a service that neither binds nor stops fails the test instead of hanging it.
+    let bindTimeout = Task {
+        try? await Task.sleep(for: .seconds(30))
+        bindingsContinuation.finish()
+    }
+    defer { bindTimeout.cancel() }
     var bound: LiveService?
-    for _ in 0..<250 where bound == nil {
-        try await Task.sleep(for: .milliseconds(20))
+    for await _ in bindings {
         let (api, metrics) = ports.withLockedValue { $0 }
-        if let api, let metrics { bound = LiveService(port: api, metricsPort: metrics) }
+        if let api, let metrics {
+            bound = LiveService(port: api, metricsPort: metrics)
+            break
+        }
     }
     do {
         try await body(try #require(bound))

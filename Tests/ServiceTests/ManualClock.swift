@@ -14,8 +14,7 @@ final class ManualClock: ServiceClock {
 
     private let start = ContinuousClock.now
     private let wallStart = Date()
-    private let state = Mutex<(offset: Duration, sleepers: [Int: Sleeper], next: Int, watchers: [(count: Int, CheckedContinuation<Void, Never>)])>(
-        (.zero, [:], 0, []))
+    private let state = Mutex<(offset: Duration, sleepers: [Int: Sleeper], next: Int)>((.zero, [:], 0))
 
     init() {}
 
@@ -44,34 +43,17 @@ final class ManualClock: ServiceClock {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (resumeNow, watchers) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
-                    if Task.isCancelled || deadline <= start + state.offset { return (true, []) }
+                let resumeNow = state.withLock { state -> Bool in
+                    if Task.isCancelled || deadline <= start + state.offset { return true }
                     state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
-                    let count = state.sleepers.count
-                    let due = state.watchers.filter { $0.count <= count }.map(\.1)
-                    state.watchers.removeAll { $0.count <= count }
-                    return (false, due)
+                    return false
                 }
-                for watcher in watchers { watcher.resume() }
                 if resumeNow { continuation.resume() }
             }
             try Task.checkCancellation()
         } onCancel: {
             let sleeper = state.withLock { $0.sleepers.removeValue(forKey: id) }
             sleeper?.continuation.resume(throwing: CancellationError())
-        }
-    }
-
-    /// Returns once at least `count` tasks sleep on this clock: a test lets a loop reach its
-    /// pause before it advances the clock past it.
-    func sleepers(atLeast count: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                if state.sleepers.count >= count { return true }
-                state.watchers.append((count, continuation))
-                return false
-            }
-            if ready { continuation.resume() }
         }
     }
 }

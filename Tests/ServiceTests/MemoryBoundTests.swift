@@ -11,7 +11,7 @@ import Glibc
 
 /// What a job costs in memory, read from `/proc` around it. `make test` runs this suite in a
 /// process of its own (nothing else runs beside it), where the process's peak is the job's.
-@Suite("Memory bound of an import job")
+@Suite("Memory bound of an import job", .tags(.realClock))
 struct MemoryBoundTests {
     /// `VmRSS` or `VmHWM` of this process, in bytes.
     static func memory(_ field: String) throws -> Int {

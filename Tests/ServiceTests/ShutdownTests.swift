@@ -12,7 +12,7 @@ import ServiceLifecycle
 import TestSupport
 import Testing
 
-@Suite("Graceful shutdown")
+@Suite("Graceful shutdown", .tags(.realClock))
 struct ShutdownTests {
     /// SIGTERM's path (ServiceLifecycle's graceful shutdown) while requests are in flight: the
     /// server stops accepting, finishes them, then the pool closes; nothing in flight fails.
@@ -33,16 +33,16 @@ struct ShutdownTests {
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "shutdown-test")))
         let running = Task { try await group.run() }
         var bound: Int?
-        for _ in 0..<100 where bound == nil {
-            try await Task.sleep(for: .milliseconds(20))
+        _ = try await eventually {
             bound = port.withLockedValue { $0 }
+            return bound != nil
         }
         let base = try #require(bound.map { "http://127.0.0.1:\($0)" })
 
         // The only connection is busy for a while, so the requests below are in flight when the
         // shutdown starts.
         let holder = Task { try await pool.withConnection { try await $0.query(unprepared: "SELECT pg_sleep(0.8)") } }
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await eventually { pool.statistics.leased == 1 })
         let inFlight = (0..<4).map { index in
             Task { () -> Int in
                 var request = URLRequest(url: URL(string: "\(base)/api/v1/actions/create-contact")!)

@@ -69,9 +69,9 @@ struct TracingTests {
         let running = Task { try await group.run() }
         defer { Task { await group.triggerGracefulShutdown() } }
         var otlpPort: Int?
-        for _ in 0..<250 where otlpPort == nil {
-            try await Task.sleep(for: .milliseconds(20))
+        _ = try await eventually {
             otlpPort = receiverPort.withLockedValue { $0 }
+            return otlpPort != nil
         }
 
         let (service, port) = try startServiceProcess([
@@ -101,9 +101,9 @@ struct TracingTests {
         #expect(try await lister.readResponse(within: .seconds(5)).hasPrefix("HTTP/1.1 200"))
 
         var spans = receiver.spans
-        for _ in 0..<250 where !(spans.contains { $0.name == "/api/v1/contacts" } && spans.contains { $0.name == "db pipeline" }) {
-            try await Task.sleep(for: .milliseconds(40))
+        _ = try await eventually {
             spans = receiver.spans
+            return spans.contains { $0.name == "/api/v1/contacts" } && spans.contains { $0.name == "db pipeline" }
         }
         let server = spans.first { $0.name == "/api/v1/actions/create-contact" }
         #expect(server?.traceID == traceID)

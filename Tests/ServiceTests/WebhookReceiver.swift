@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The tests' webhook receiver (Tests/Webhooks/receiver.py), a process of its own: it verifies
@@ -23,14 +24,11 @@ final class WebhookReceiver: @unchecked Sendable {
         ]
         try process.run()
         let portFile = directory.appendingPathComponent("log.port")
-        for _ in 0..<600 {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let value = Int(text) {
-                port = value
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw CocoaError(.fileReadNoSuchFile)
+        var bound: Int?
+        guard try await eventually(within: .seconds(30), { bound = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0) }; return bound != nil }),
+            let bound
+        else { throw CocoaError(.fileReadNoSuchFile) }
+        port = bound
     }
 
     /// The secrets deliveries are verified against, one per line.
@@ -52,13 +50,12 @@ final class WebhookReceiver: @unchecked Sendable {
     /// Waits until `condition` holds of the requests, up to `limit`; the requests then.
     @discardableResult
     func requests(within limit: Duration = .seconds(20), until condition: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            let seen = requests
-            if condition(seen) { return seen }
-            try await Task.sleep(for: .milliseconds(50))
+        var seen: [[String: Any]] = []
+        _ = try await eventually(within: limit) {
+            seen = requests
+            return condition(seen)
         }
-        return requests
+        return seen
     }
 
     /// SIGKILL: the child may have inherited a mask that blocks SIGTERM.

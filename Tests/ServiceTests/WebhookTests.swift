@@ -249,9 +249,9 @@ struct WebhookTests {
             resolver.answer("rebind.example.com", ["127.0.0.1"])
             _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155550900"}"#)
             var attempts: [[String: Any]] = []
-            for _ in 0..<100 where attempts.isEmpty {
-                try await Task.sleep(for: .milliseconds(100))
+            _ = try await eventually {
                 attempts = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
+                return !attempts.isEmpty
             }
             #expect((attempts.first?["error"] as? String)?.contains("127.0.0.1") == true, "\(attempts)")
             #expect(attempts.first?["status_code"] is NSNull)
@@ -371,8 +371,7 @@ struct WebhookTests {
             _ = try await http.send("POST", "/api/v1/webhooks/\(try #require(created["id"] as? String))/rotate-secret")
             // Signed by the new secret and the old one: the receiver still knows only the old.
             _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155551101"}"#)
-            let deadline = ContinuousClock.now + .seconds(20)
-            while verified().count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            _ = try await eventually(within: .seconds(20)) { verified().count >= 2 }
             let feed = Self.json(try await http.send("GET", "/api/v1/changes").body)["data"] as? [[String: Any]] ?? []
             #expect(Set(verified()) == Set(feed.compactMap { $0["id"] as? String }))
             // A forged signature is refused.
