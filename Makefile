@@ -70,6 +70,7 @@ bench-deps:
 # Figures, not assertions: the service against pgbench on one server with PostgreSQL's production
 # defaults (fsync and synchronous_commit on).
 bench: bench-deps release
+	$(SWIFT) build -c release --product contacts-bench
 	PG_DURABLE=1 scripts/with-test-postgres.sh scripts/bench.sh
 	PG_DURABLE=1 scripts/with-test-postgres.sh scripts/bench-sync.sh
 	PG_DURABLE=1 scripts/with-citus.sh scripts/bench-citus.sh

@@ -55,11 +55,14 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "Digests", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        // Date-time text, one parser for the API's RFC 3339 and PostgreSQL's timestamptz.
+        .target(name: "DateTimes", swiftSettings: swiftSettings),
         .target(
             name: "PGStore",
             dependencies: [
                 "CLibPQ",
                 "Digests",
+                "DateTimes",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +82,7 @@ let package = Package(
                 "PGStore",
                 "CPhoneNumbers",
                 "Digests",
+                "DateTimes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -113,6 +117,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // make bench's helpers, apart from the production CLI.
+        .executableTarget(
+            name: "contacts-bench",
+            dependencies: [
+                "Service",
+                "PGStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -105,7 +105,7 @@ ref_pool_n=$(reference "$pool" 2 10 | awk -F': ' '/number of transactions actual
 sleep 1
 ref_pool_pg_after=$(pg_ticks)
 
-$bin bench-sql --tenant "$tenant" > "$work/create-contact.pgbench"
+.build/release/contacts-bench sql --tenant "$tenant" > "$work/create-contact.pgbench"
 pg_url="$TEST_DATABASE_URL"
 "$TEST_PG_BIN/pgbench" -n -M prepared -c "$c" -j 2 -T "$warmup" -D tenant="$tenant" -f "$work/create-contact.pgbench" "$pg_url" >/dev/null 2>&1
 pgbench=$("$TEST_PG_BIN/pgbench" -n -M prepared -c "$c" -j 2 -T "$seconds" -D tenant="$tenant" -f "$work/create-contact.pgbench" "$pg_url" 2>&1 || true)
@@ -125,7 +125,7 @@ cli_rate=$(sed -E 's/.*\(([0-9]+) rows\/s\).*/\1/' <<<"$import_line")
 
 # Cost floors of one imported contact: validating its phone (libphonenumber), and PostgreSQL
 # inserting it and its two links with nothing else around (microseconds each).
-phone_us=$($bin bench-phones)
+phone_us=$(.build/release/contacts-bench phones)
 floor=$("$TEST_PG_BIN/psql" -X -q -v tenant="$tenant" -f bench/insert-floor.sql "$TEST_DATABASE_OWNER_URL" | awk '/Execution Time/ {print $3}')
 floor_us=$(echo "$floor" | awk '{s += $1} END {printf "%.1f", s * 1000 / 20000}')
 

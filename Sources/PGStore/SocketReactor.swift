@@ -21,7 +21,10 @@ final class SocketReactor: Sendable {
     }
 
     /// The process's reactor, started on first use (a thread, not a task; it lives as long as
-    /// the process, as NIO's singleton event loops do).
+    /// the process, as NIO's singleton event loops do). Not a service of the lifecycle: every
+    /// connection of the process waits on it, the pool's and the CLI's alike, including the
+    /// pool's own closing at the end of the lifecycle, so it must outlive any service group; it
+    /// holds no resource that outlives the process (an epoll descriptor, one blocked thread).
     static let shared = SocketReactor()
 
     private let epoll: Int32

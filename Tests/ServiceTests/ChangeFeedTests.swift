@@ -249,7 +249,7 @@ struct ChangeFeedTests {
             try await CSVImporter(connection: connection, tenant: tenant).run(file: file) { _ in }
         }
         // Recording a batch's 20,000 changes is linear: the import took 10 s on an idle machine
-        // when each row was tested against the batch's whole array of ids (migration 017), about
+        // when each row was tested against the batch's whole array of ids (before `record_contact_changes` took them as index conditions), about
         // 1.5 s now; the bound leaves room for a loaded one.
         // (On one PostgreSQL: a Citus cluster's import is slower for other reasons.)
         let imported = ContinuousClock.now - started

@@ -66,7 +66,7 @@ struct CitusTests {
         }
     }
 
-    /// What the rebalancer needs to move every shard group online (migration 012): each
+    /// What the rebalancer needs to move every shard group online (`sql/migrations/017_baseline.sql`): each
     /// distributed table has a primary key and is logged (PostgreSQL refuses unlogged tables in a
     /// publication), row-level security is not forced (Citus applies a moving shard's changes as a
     /// member of the owner), the policies see no row without a tenant instead of raising, and the
@@ -236,7 +236,7 @@ struct CitusTests {
         defer { Task { await connection.close() } }
 
         // Citus hides shards from the catalog unless asked.
-        // Enabled on the shard (not forced on the owner: migration 012).
+        // Enabled on the shard (not forced on the owner: `sql/migrations/017_baseline.sql`).
         let secured = try await connection.pipeline([
             PGQuery(.setLocal("citus.override_table_visibility", "off")),
             PGQuery(.unprepared("SELECT relrowsecurity FROM pg_class WHERE relname = $1"), [shard]),

@@ -51,6 +51,37 @@ struct DocsTests {
         }
     }
 
+    /// The README's layout is the tree: every folder of the sources and tests is in its table
+    /// (the service's rooms one level down, `HTTP`'s layers two), and every path it names exists.
+    @Test func theReadmeLayoutIsTheTree() throws {
+        let root = TestServer.repository
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let layout = try #require(readme.components(separatedBy: "## What is here").dropFirst().first?.components(separatedBy: "\n## ").first)
+        let named = Set(layout.split(separator: "\n").filter { $0.hasPrefix("| `") }.flatMap { row in
+            row.split(separator: "|")[0].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        })
+        func folders(_ path: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(path).path).sorted()
+                .filter { name in
+                    var directory: ObjCBool = false
+                    return FileManager.default.fileExists(atPath: root.appendingPathComponent("\(path)/\(name)").path, isDirectory: &directory)
+                        && directory.boolValue
+                }
+        }
+        var expected = try folders("Sources").filter { $0 != "Service" }.map { "Sources/\($0)" }
+        expected += try folders("Sources/Service").filter { $0 != "HTTP" }.map { "Sources/Service/\($0)" }
+        expected += try folders("Sources/Service/HTTP").map { "Sources/Service/HTTP/\($0)" }
+        expected += try folders("Tests").map { "Tests/\($0)" }
+        expected += try folders("sql").map { "sql/\($0)" }
+        for folder in expected {
+            let leaf = folder.split(separator: "/").last.map(String.init) ?? folder
+            #expect(named.contains(folder) || named.contains(folder + "/") || named.contains(leaf), "README's layout does not name \(folder)")
+        }
+        for path in named where path.contains("/") && !path.contains(" ") {
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path), "README's layout names \(path), which is not in the tree")
+        }
+    }
+
     /// The DOM once the page's scripts have run: chromium headless, with a virtual time budget
     /// that lets the document's fetch and the rendering finish.
     static func renderedPage(_ url: String) async throws -> String {

@@ -61,7 +61,7 @@ struct OneCallWriteTests {
         }
     }
 
-    /// update-contact as one call too (migration 006): a patch that changes nothing writes nothing.
+    /// update-contact as one call too (`sql/functions/update_contact.sql`): a patch that changes nothing writes nothing.
     @Test(arguments: [
         #"{"phone": "+14155550123"}"#, #"{"phone": "+14155550123", "name": "Romain"}"#,
         #"{"phone": "+14155550123", "metadata": {"lifetime_value": 8742.00}}"#, #"{"phone": "+14155550123", "add_tags": "vip"}"#,

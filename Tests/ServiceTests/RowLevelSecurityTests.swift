@@ -103,7 +103,7 @@ struct RowLevelSecurityTests {
 
     /// On one PostgreSQL row-level security is forced: the owner's sessions (migrations, the CLI
     /// import, the SECURITY DEFINER functions the application calls) are held to the tenant they
-    /// name too, and see nothing without one. (On Citus it is not forced: migration 012 says why.)
+    /// name too, and see nothing without one. (On Citus it is not forced: `sql/migrations/017_baseline.sql` says why.)
     @Test func theOwnerIsHeldToItsTenantToo() async throws {
         let a = try await TestEnvironment.tenant().tenant
         let b = try await TestEnvironment.tenant().tenant

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FoundationEssentials
+import DateTimes
 public import Logging
 import NIOConcurrencyHelpers
 import PGStore
@@ -14,6 +15,10 @@ import PGStore
 /// line; measured with `bench/ab.sh` at c=32, the request log cost 35 µs of the service's CPU per
 /// request. Memory stays bounded: past ``bufferLimit`` waiting bytes (a stalled pipe), lines
 /// are dropped and counted, and the count is written once the output moves again.
+///
+/// Its writer thread is not a service of the lifecycle: the logging system is bootstrapped once
+/// per process, before the service group exists, and must keep writing while the group shuts
+/// down and after it has (the last lines are the shutdown's); ``flush()`` is called before exit.
 public struct BufferedLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]

@@ -11,7 +11,10 @@ import NIOPosix
 /// during a flood, measured by `make bench`). A batch alone still gets every core it can use.
 ///
 /// A `TaskExecutor`: a handler runs on it with `withTaskExecutorPreference(BulkExecutor.shared)`,
-/// child tasks included. One per process, like NIO's own singletons.
+/// child tasks included. One per process, like NIO's own singletons. Not a service of the
+/// lifecycle: a `TaskExecutor` must exist for as long as any task may prefer it, and handlers
+/// that do are still finishing while the HTTP server service drains at shutdown; its idle
+/// threads cost nothing, and the process's exit ends them.
 public final class BulkExecutor: TaskExecutor {
     public static let shared = BulkExecutor(threads: System.coreCount)
 

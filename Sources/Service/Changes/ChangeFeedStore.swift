@@ -1,7 +1,7 @@
 public import FoundationEssentials
 public import PGStore
 
-/// The change feed's SQL (migration 013): every call is one statement, and on Citus one task on
+/// The change feed's SQL (`sql/functions/change_feed.sql`): every call is one statement, and on Citus one task on
 /// the workspace's node (the functions are delegated by `p_tenant`).
 public struct ChangeFeedStore: Sendable {
     let pool: ConnectionPool

@@ -1,5 +1,6 @@
 public import FoundationEssentials
 import PGStore
+import DateTimes
 
 /// A contact as the API returns it.
 public struct Contact: Sendable, Equatable {

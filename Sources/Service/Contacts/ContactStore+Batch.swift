@@ -2,7 +2,7 @@ public import FoundationEssentials
 import PGStore
 
 extension ContactStore {
-    /// The whole create-contacts write, one call of `upsert_contacts` (migration 007): the
+    /// The whole create-contacts write, one call of `upsert_contacts` (`sql/functions/upsert_contacts.sql`): the
     /// contacts, the tags and the links set-wise, one round trip, one implicit transaction;
     /// delegated to the tenant's node on Citus.
     static let upsertMany = PGStatement(

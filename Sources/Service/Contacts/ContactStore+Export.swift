@@ -51,7 +51,7 @@ extension ContactStore {
                 // The feed numbered first, so that the snapshot sees (nearly) every committed
                 // change numbered: those it sees unnumbered committed in between, and the cursor
                 // leaves them out by id (a few at most, else the snapshot is taken again).
-                // A numbering hands out at most 10,000 positions (migration 016): after a large
+                // A numbering hands out at most 10,000 positions (`number_some_changes`, `sql/functions/change_feed.sql`): after a large
                 // import, several.
                 var numbered = 10_000
                 while numbered >= 10_000 {

@@ -19,7 +19,7 @@ public struct ContactFilter: Sendable, Equatable {
 }
 
 extension ContactStore {
-    /// Reads are functions that take the tenant (migration 015), as writes are: one statement in
+    /// Reads are functions that take the tenant (`sql/functions/contact_reads.sql`), as writes are: one statement in
     /// its own implicit transaction, which a shared pipelined session can carry.
     static let readContact = PGStatement("SELECT * FROM read_contact($1, $2)")
     static let listContacts = PGStatement("SELECT * FROM list_contacts($1, $2, $3, $4, $5::timestamptz, $6::uuid, $7)")
@@ -46,7 +46,7 @@ extension ContactStore {
     }
 
     /// Deletes by phone or id (both: the contact must match both); its tag links go with it, and
-    /// its tombstone goes to the change feed (`delete_contact`, migration 013).
+    /// its tombstone goes to the change feed (`sql/functions/delete_contact.sql`).
     public func delete(phone: String?, id: ULID?, tenant: UUID) async throws -> ULID? {
         let rows = try await single(Self.deleteQuery(phone: phone, id: id, tenant: tenant), tenant: tenant)
         signals.changed(tenant)

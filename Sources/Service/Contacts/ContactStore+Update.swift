@@ -2,7 +2,7 @@ public import FoundationEssentials
 import PGStore
 
 extension ContactStore {
-    /// The whole update, one call of `update_contact` (migration 006): the row lock, the merge
+    /// The whole update, one call of `update_contact` (`sql/functions/update_contact.sql`): the row lock, the merge
     /// patch, the tag edits and the links; nothing written when the patch changes nothing.
     static let updateContact = PGStatement(
         """

@@ -16,7 +16,7 @@ public struct ContactStore: Sendable {
     }
 
     /// Scopes the rest of the transaction to `tenant` for row-level security: `SET LOCAL`, which
-    /// Citus forwards to the worker holding the tenant (migration 008 sets
+    /// Citus forwards to the worker holding the tenant (`sql/migrations/017_baseline.sql` sets
     /// `citus.propagate_set_commands`), where `set_config` would stay on the coordinator. The
     /// UUID is the one the service resolved from the token, never client text, and a UUID's text
     /// is hex digits and hyphens only.
@@ -24,7 +24,7 @@ public struct ContactStore: Sendable {
         PGQuery(.setLocal("app.tenant_id", tenant.uuidString))
     }
 
-    /// The whole create-contact write, one call of `upsert_contact` (migration 005): the tenant,
+    /// The whole create-contact write, one call of `upsert_contact` (`sql/functions/upsert_contact.sql`): the tenant,
     /// the upsert, the tags and the links, one round trip, one implicit transaction. Nothing is
     /// written when nothing changed.
     static let upsertContact = PGStatement(

@@ -1,7 +1,7 @@
 import PGStore
 
 /// The import's statements: a batch is COPYed into `import_staging` under the writer's key, then
-/// written by one call of `import_staged_contacts` (migrations 009 and 010: set-wise upserts of the
+/// written by one call of `import_staged_contacts` (`sql/functions/import_staging.sql`: set-wise upserts of the
 /// latest row per phone, tags, links; the batch removed), delegated to the tenant's node on Citus.
 /// The application role may only COPY in; reading and removing staged rows is left to functions
 /// that run as the owner, limited to the caller's (tenant, writer).

@@ -2,7 +2,7 @@ import Digests
 public import FoundationEssentials
 public import PGStore
 
-/// The webhooks' SQL (migration 014): endpoints and the deliveries list for the API, as the
+/// The webhooks' SQL (tables: `sql/migrations/017_baseline.sql`; functions: `sql/functions/webhooks.sql`): endpoints and the deliveries list for the API, as the
 /// application role in the caller's workspace; feeding, claiming and finishing deliveries for
 /// ``WebhookDispatcher``.
 public struct WebhookStore: Sendable {

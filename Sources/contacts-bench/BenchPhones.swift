@@ -1,12 +1,12 @@
 import ArgumentParser
 import Service
 
-/// `contacts bench-phones`: what validating one phone number costs in this process (the filter,
+/// `contacts-bench phones`: what validating one phone number costs in this process (the filter,
 /// then libphonenumber's parse and validity check), in microseconds; a floor under the cost of
 /// every contact written. Used by `make bench`.
 struct BenchPhones: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-phones", abstract: "Print the microseconds one phone number's validation costs.", shouldDisplay: false)
+        commandName: "phones", abstract: "Print the microseconds one phone number's validation costs.")
 
     @Option(help: "Numbers to validate (all different, all valid).") var count = 200_000
 

@@ -43,7 +43,7 @@ enum DatabaseErrors {
             && (error.sqlState?.errorClass == SQLState("22000") || error.sqlState?.errorClass == .integrityConstraintViolation)
     }
 
-    /// The limits only the database can check, on what a write computes there (migration 003):
+    /// The limits only the database can check, on what a write computes there (`sql/migrations/017_baseline.sql`):
     /// an update-contact merge patch's result, and the tag list after `add_tags`.
     static func storedLimitErrors(_ error: PGError) -> FieldErrors? {
         guard error.sqlState == .checkViolation else { return nil }

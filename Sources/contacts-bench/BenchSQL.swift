@@ -3,11 +3,11 @@ import FoundationEssentials
 import PGStore
 import Service
 
-/// `contacts bench-sql --tenant ID`: the pgbench script of one create-contact, built from the very
+/// `contacts-bench sql --tenant ID`: the pgbench script of one create-contact, built from the very
 /// statement the service sends (the product page's body, a phone drawn from 200,000). Used by
 /// `make bench`.
 struct BenchSQL: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench-sql", abstract: "Print the pgbench script of one create-contact.", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "sql", abstract: "Print the pgbench script of one create-contact.")
 
     @Option(help: "The workspace id.") var tenant: String
 
