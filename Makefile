@@ -2,7 +2,7 @@
 # `make test` (the whole suite against a throwaway PostgreSQL). Each installs what it needs.
 SWIFT ?= swift
 
-.PHONY: deps docs-ui run build release test test-deps compose-check bench bench-deps
+.PHONY: deps docs-ui run build release lint test test-deps compose-check bench bench-deps
 
 deps:
 	@scripts/install-deps.sh
@@ -53,7 +53,13 @@ BULK_SUITES = ImportJobTests|ExportTests
 # receivers and service processes, whose start-up load made the timed fault tests beside it flaky.
 ALONE_SUITES = BulkAttackTests|BulkNeighbourTests|MemoryBoundTests|ImportRestartTests|WebhookTests
 
-test: test-deps compose-check
+# The toolchain's swift-format, with .swift-format (4 spaces, 140 columns; OnlyOneTrailingClosureArgument
+# off: the test helpers take a configuration closure and then a body, `withLiveService({ … }) { … }`).
+# --strict: without it, lint exits 0 on findings.
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+test: test-deps compose-check lint
 	@echo "building the tests (a first build takes some minutes)"
 	$(SWIFT) build $(TEST_TRAITS) --build-tests --quiet
 	scripts/with-test-postgres.sh $(SWIFT) test $(TEST_TRAITS) --skip-build --skip 'CitusTests|CitusGrowthTests|$(BULK_SUITES)|$(ALONE_SUITES)'

@@ -17,7 +17,8 @@ let package = Package(
     traits: [
         .trait(
             name: "OTLPTracing",
-            description: "Export traces over OTLP/HTTP (swift-otel) when OTEL_EXPORTER_OTLP_ENDPOINT is set; adds SwiftProtobuf to the build."),
+            description:
+                "Export traces over OTLP/HTTP (swift-otel) when OTEL_EXPORTER_OTLP_ENDPOINT is set; adds SwiftProtobuf to the build.")
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -26,7 +26,9 @@ public enum SHA256 {
         var length: UInt32 = 0
         let result = Array(message).withUnsafeBytes { input in
             key.withUnsafeBytes { keyBytes in
-                HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count), input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count, &mac, &length)
+                HMAC(
+                    EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count), input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                    input.count, &mac, &length)
             }
         }
         precondition(result != nil && length == byteCount, "HMAC(SHA-256) failed")

@@ -1,8 +1,9 @@
 public import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A private PostgreSQL cluster started from the machine's binaries, in a folder of ours, reachable
 /// only through a unix socket in that folder.

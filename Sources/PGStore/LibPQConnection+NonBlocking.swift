@@ -42,7 +42,11 @@ extension LibPQConnection {
     }
 
     /// What each result read back belongs to.
-    enum Slot { case control, prepare(String), query(Int) }
+    enum Slot {
+        case control
+        case prepare(String)
+        case query(Int)
+    }
 
     private func sendPipeline(_ queries: [PGQuery], transaction: Bool) throws(PGError) -> [Slot] {
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }

@@ -1,7 +1,8 @@
 import CLibPQ
 import FoundationEssentials
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One libpq connection.
@@ -50,8 +51,8 @@ final class LibPQConnection: @unchecked Sendable {
         let keywords = pairs.map { strdup($0.0) }
         let values = pairs.map { strdup($0.1) }
         defer {
-            keywords.forEach { free($0) }
-            values.forEach { free($0) }
+            for keyword in keywords { free(keyword) }
+            for value in values { free(value) }
         }
         let keywordPointers = keywords.map { UnsafePointer($0) } + [nil]
         let valuePointers = values.map { UnsafePointer($0) } + [nil]
@@ -249,7 +250,8 @@ final class LibPQConnection: @unchecked Sendable {
             PQresultErrorField(result, code).map { String(cString: $0) }
         }
         let sqlState = field(CLIBPQ_DIAG_SQLSTATE).map(SQLState.init(rawValue:))
-        let message = field(CLIBPQ_DIAG_MESSAGE_PRIMARY)
+        let message =
+            field(CLIBPQ_DIAG_MESSAGE_PRIMARY)
             ?? String(cString: PQresultErrorMessage(result)).trimmingASCIIWhitespace()
         let lost = PQstatus(handle) != CONNECTION_OK || (sqlState?.meansConnectionLost ?? false)
         if lost { isBroken = true }
@@ -297,7 +299,7 @@ final class LibPQConnection: @unchecked Sendable {
         _ values: [String?], _ body: ([UnsafePointer<CChar>?]) throws(PGError) -> R
     ) throws(PGError) -> R {
         let copies = values.map { $0.map { strdup($0)! } }
-        defer { copies.forEach { $0.map { free($0) } } }
+        defer { for copy in copies { copy.map { free($0) } } }
         return try body(copies.map { $0.map { UnsafePointer($0) } })
     }
 }

@@ -81,7 +81,8 @@ public struct Migrator: Sendable {
             } catch {
                 throw MigrationError.failed(version: migration.version, name: migration.name, PGErrorSummary(error))
             }
-            logger.info("applied migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
+            logger.info(
+                "applied migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
             applied.append(migration)
         }
         return applied

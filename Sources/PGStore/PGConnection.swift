@@ -1,6 +1,6 @@
 import CLibPQ
-import NIOPosix
 import NIOConcurrencyHelpers
+import NIOPosix
 
 /// A leased PostgreSQL connection. The hot path (``query(_:)-(PGQuery)``, ``pipeline(_:)``) drives
 /// libpq in non-blocking mode from the caller's own thread and awaits only socket readiness

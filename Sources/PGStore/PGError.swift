@@ -61,8 +61,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     public var violatedConstraint: String? {
         if let constraintName { return constraintName }
         guard sqlState?.errorClass == SQLState(rawValue: "23000"),
-              let marker = message.firstRange(of: "constraint \""),
-              let end = message[marker.upperBound...].firstIndex(of: "\"")
+            let marker = message.firstRange(of: "constraint \""),
+            let end = message[marker.upperBound...].firstIndex(of: "\"")
         else { return nil }
         return String(message[marker.upperBound..<end])
     }

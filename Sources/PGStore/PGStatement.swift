@@ -45,7 +45,11 @@ public struct PGStatement: Sendable, Hashable {
     /// written as a quoted literal (quotes doubled), so neither can end the statement.
     public static func setLocal(_ name: String, _ value: String) -> PGStatement {
         precondition(
-            !name.isEmpty && name.utf8.allSatisfy { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) },
+            !name.isEmpty
+                && name.utf8.allSatisfy {
+                    $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || ($0 >= 0x30 && $0 <= 0x39)
+                        || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a)
+                },
             "a setting's name is a dotted identifier")
         return .unprepared("SET LOCAL \(name) = '\(value.replacing("'", with: "''"))'")
     }

@@ -169,7 +169,9 @@ final class PipelinedConnection: Sendable {
     private func settle(_ id: Int, consume: Bool) -> (mine: Result<PGRows, PGError>?, wantsWrite: Bool) {
         let (mine, wantsWrite, wakes) = state.withLock { state in
             var wakes = advance(&state, consume: consume)
-            guard let outcome = state.finished.removeValue(forKey: id) else { return (Result<PGRows, PGError>?.none, state.outputPending, wakes) }
+            guard let outcome = state.finished.removeValue(forKey: id) else {
+                return (Result<PGRows, PGError>?.none, state.outputPending, wakes)
+            }
             if let next = passReading(&state) { wakes.append((next, .read)) }
             return (outcome, false, wakes)
         }
@@ -251,7 +253,8 @@ final class PipelinedConnection: Sendable {
                 PQclear(result)
                 let call = state.calls.removeFirst()
                 if state.calls.isEmpty { state.lastIdle = .now }
-                let outcome: Result<PGRows, PGError> = call.error.map { .failure($0) }
+                let outcome: Result<PGRows, PGError> =
+                    call.error.map { .failure($0) }
                     ?? .success(call.rows ?? PGRows(columns: [], cells: [], affectedRowCount: 0, commandTag: ""))
                 if call.abandoned { continue }
                 if let waiter = call.waiter { wakes.append((waiter, .finished(outcome))) } else { state.finished[call.id] = outcome }
@@ -278,7 +281,11 @@ final class PipelinedConnection: Sendable {
         connection.raw.isBroken = true
         var wakes: [(CheckedContinuation<Wake, any Error>, Wake)] = []
         for call in state.calls where !call.abandoned {
-            if let waiter = call.waiter { wakes.append((waiter, .finished(.failure(error)))) } else { state.finished[call.id] = .failure(error) }
+            if let waiter = call.waiter {
+                wakes.append((waiter, .finished(.failure(error))))
+            } else {
+                state.finished[call.id] = .failure(error)
+            }
         }
         state.calls.removeAll()
         return wakes

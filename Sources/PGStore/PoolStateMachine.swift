@@ -183,7 +183,8 @@ struct PoolStateMachine<Connection, Waiter> {
 
     /// A lease ended. A reusable connection goes to the first waiter or idles; a broken one frees
     /// its slot.
-    mutating func release(_ connection: Connection, reusable: Bool, now: ContinuousClock.Instant, lease: PoolLease = PoolLease()) -> Release {
+    mutating func release(_ connection: Connection, reusable: Bool, now: ContinuousClock.Instant, lease: PoolLease = PoolLease()) -> Release
+    {
         leased -= 1
         unreserve(lease)
         if closed { return .close(connection) }

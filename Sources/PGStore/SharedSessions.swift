@@ -58,7 +58,10 @@ final class SharedSessions: Sendable {
     func close() async {
         let (live, openWaiters) = sessions.withLock { state in
             state.closed = true
-            defer { state.live.removeAll(); state.waitingForOpen.removeAll() }
+            defer {
+                state.live.removeAll()
+                state.waitingForOpen.removeAll()
+            }
             return (state.live, state.waitingForOpen)
         }
         for waiter in places.withLock({ $0.close().waiters }) { waiter.resume(throwing: ConnectionPoolError.closed) }

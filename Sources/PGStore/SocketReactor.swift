@@ -1,8 +1,9 @@
 import CLibPQ
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Wakes tasks when a socket they wait on turns readable or writable: one thread blocked in
 /// `epoll_wait` for every connection of the process.
@@ -35,11 +36,13 @@ final class SocketReactor: Sendable {
         precondition(epoll >= 0, "epoll_create1 failed: \(errno)")
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let created = pthread_create(&thread, nil, { context in
-            let reactor = Unmanaged<SocketReactor>.fromOpaque(context!).takeRetainedValue()
-            reactor.loop()
-            return nil
-        }, context)
+        let created = pthread_create(
+            &thread, nil,
+            { context in
+                let reactor = Unmanaged<SocketReactor>.fromOpaque(context!).takeRetainedValue()
+                reactor.loop()
+                return nil
+            }, context)
         precondition(created == 0, "could not start the socket reactor thread")
         pthread_detach(thread)
     }

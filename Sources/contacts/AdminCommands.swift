@@ -10,7 +10,8 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let logger = makeLogger(level: ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info)
+        let logger = makeLogger(
+            level: ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info)
         try await database.withOwnerConnection(logger: logger) { _ in }
         print(#"{"migrated": true}"#)
     }
@@ -56,7 +57,10 @@ struct TokenCommand: AsyncParsableCommand {
                 try await AccountAdmin(connection: connection).createToken(accountID: accountID)
             }
             guard let created else { throw ValidationError("no account \(account)") }
-            printJSON([("account_id", accountID.uuidString.lowercased()), ("token_id", created.id.uuidString.lowercased()), ("token", created.token)])
+            printJSON([
+                ("account_id", accountID.uuidString.lowercased()), ("token_id", created.id.uuidString.lowercased()),
+                ("token", created.token),
+            ])
         }
     }
 

@@ -35,9 +35,12 @@ struct DatabaseOptions: ParsableArguments {
 
     var schema: SchemaFiles {
         get throws {
-            let candidates = [migrationsDir, environment["MIGRATIONS_DIR"], "sql"].compactMap { $0 }
-                + [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-                    .appendingPathComponent("../../../sql").standardizedFileURL.path]
+            let candidates =
+                [migrationsDir, environment["MIGRATIONS_DIR"], "sql"].compactMap { $0 }
+                + [
+                    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+                        .appendingPathComponent("../../../sql").standardizedFileURL.path
+                ]
             guard let directory = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
                 throw ValidationError("no migrations folder found (set MIGRATIONS_DIR)")
             }

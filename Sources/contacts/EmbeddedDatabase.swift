@@ -1,10 +1,11 @@
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import PGStore
 import Service
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The development database: a private PostgreSQL in the data folder, with the schema owner and
 /// application roles and the `contacts` database created on first start.

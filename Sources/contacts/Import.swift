@@ -1,10 +1,11 @@
 import ArgumentParser
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import PGStore
 import Service
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `contacts import FILE.csv --account ID`: bulk upsert from CSV (columns phone, name, email, tags,
 /// metadata; a header row). Invalid rows are written to an error report and never stop the import.

@@ -1,14 +1,15 @@
 import ArgumentParser
 import Configuration
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import Hummingbird
 import Logging
 import PGStore
 import Service
 import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `contacts serve`: the HTTP API. With no DATABASE_URL it runs on the embedded PostgreSQL, creating
 /// a development account, workspace and token on first start.
@@ -61,14 +62,17 @@ struct Serve: AsyncParsableCommand {
         try await embedded?.stopIfStartedHere()
     }
 
-    private func serve(configuration: ServiceConfiguration, embedded: EmbeddedDatabase?, tracing: (any ServiceLifecycle.Service)?, logger: Logger) async throws {
+    private func serve(
+        configuration: ServiceConfiguration, embedded: EmbeddedDatabase?, tracing: (any ServiceLifecycle.Service)?, logger: Logger
+    ) async throws {
         if let ownerURL = embedded?.ownerURL ?? database.explicitOwnerURL {
             let owner = try await PGConnection.connect(PGConnectionConfiguration(url: ownerURL))
             do {
                 try await Migrator(schema: database.schema, logger: logger).run(on: owner)
                 if let embedded {
                     let token = try await DevelopmentAccount.ensure(
-                        admin: AccountAdmin(connection: owner), tokenFile: database.dataDirectory.appendingPathComponent("development-token"))
+                        admin: AccountAdmin(connection: owner),
+                        tokenFile: database.dataDirectory.appendingPathComponent("development-token"))
                     DevelopmentAccount.printWelcome(token: token, configuration: configuration, embedded: embedded)
                 }
             } catch {

@@ -62,7 +62,10 @@ struct MigrationTests {
         defer { Task { await connection.close() } }
         let broken = [Migration(version: 1, name: "broken", sql: "CREATE TABLE half (id int); SELEC 1;")]
         let error = await #expect(throws: MigrationError.self) { try await Migrator(migrations: broken).run(on: connection) }
-        guard case .failed(1, "broken", let summary) = error else { Issue.record("unexpected \(String(describing: error))"); return }
+        guard case .failed(1, "broken", let summary) = error else {
+            Issue.record("unexpected \(String(describing: error))")
+            return
+        }
         #expect(summary.sqlState == .syntaxError)
         #expect(try await connection.query(unprepared: "SELECT to_regclass('half') IS NULL")[0].decode(Bool.self, at: 0))
     }

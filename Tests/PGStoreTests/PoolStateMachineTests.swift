@@ -1,6 +1,7 @@
 import FoundationEssentials
-@testable import PGStore
 import Testing
+
+@testable import PGStore
 
 @Suite("Pool decisions, without a database or a real clock")
 struct PoolStateMachineTests {
@@ -13,14 +14,29 @@ struct PoolStateMachineTests {
 
     @Test func opensUpToTheBoundThenQueues() {
         var m = machine()
-        guard case .open = m.acquire(now: t0) else { Issue.record("expected open"); return }
+        guard case .open = m.acquire(now: t0) else {
+            Issue.record("expected open")
+            return
+        }
         m.opened()
-        guard case .open = m.acquire(now: t0) else { Issue.record("expected open"); return }
+        guard case .open = m.acquire(now: t0) else {
+            Issue.record("expected open")
+            return
+        }
         m.opened()
-        guard case .mustWait = m.acquire(now: t0) else { Issue.record("expected mustWait"); return }
-        guard case .queued = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1))) else { Issue.record("expected queued"); return }
+        guard case .mustWait = m.acquire(now: t0) else {
+            Issue.record("expected mustWait")
+            return
+        }
+        guard case .queued = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1))) else {
+            Issue.record("expected queued")
+            return
+        }
         // Release hands the connection straight to the waiter.
-        guard case .handOver("a", "w1") = m.release("a", reusable: true, now: t0) else { Issue.record("expected hand-over"); return }
+        guard case .handOver("a", "w1") = m.release("a", reusable: true, now: t0) else {
+            Issue.record("expected hand-over")
+            return
+        }
         #expect(m.leased == 2)
         #expect(m.waiters.isEmpty)
     }
@@ -30,7 +46,10 @@ struct PoolStateMachineTests {
         _ = m.acquire(now: t0)
         m.opened()
         _ = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1)))
-        guard case .openFor("w1") = m.release("a", reusable: false, now: t0) else { Issue.record("expected the waiter to open"); return }
+        guard case .openFor("w1") = m.release("a", reusable: false, now: t0) else {
+            Issue.record("expected the waiter to open")
+            return
+        }
         #expect(m.waiters.isEmpty)
         #expect(m.total == 1)
         m.opened()
@@ -43,12 +62,24 @@ struct PoolStateMachineTests {
         _ = m.acquire(now: t0)
         let error = PGError(kind: .connectionFailed, message: "refused")
         _ = m.openFailed(error, now: t0)
-        guard case .failBackoff = m.acquire(now: t0 + .milliseconds(10)) else { Issue.record("expected backoff"); return }
-        guard case .open = m.acquire(now: t0 + .milliseconds(60)) else { Issue.record("expected open after backoff"); return }
+        guard case .failBackoff = m.acquire(now: t0 + .milliseconds(10)) else {
+            Issue.record("expected backoff")
+            return
+        }
+        guard case .open = m.acquire(now: t0 + .milliseconds(60)) else {
+            Issue.record("expected open after backoff")
+            return
+        }
         _ = m.openFailed(error, now: t0 + .milliseconds(60))
         // Second failure: the delay doubled.
-        guard case .failBackoff = m.acquire(now: t0 + .milliseconds(150)) else { Issue.record("expected longer backoff"); return }
-        guard case .open = m.acquire(now: t0 + .milliseconds(161)) else { Issue.record("expected open"); return }
+        guard case .failBackoff = m.acquire(now: t0 + .milliseconds(150)) else {
+            Issue.record("expected longer backoff")
+            return
+        }
+        guard case .open = m.acquire(now: t0 + .milliseconds(161)) else {
+            Issue.record("expected open")
+            return
+        }
     }
 
     @Test func waitersFailWhenNothingCanServeThem() {
@@ -57,10 +88,14 @@ struct PoolStateMachineTests {
         m.opened()
         _ = m.acquire(now: t0, waiter: (1, "w1", t0 + .seconds(1)))
         _ = m.acquire(now: t0, waiter: (2, "w2", t0 + .seconds(1)))
-        guard case .openFor("w1") = m.release("a", reusable: false, now: t0) else { Issue.record("expected w1 to open"); return }
+        guard case .openFor("w1") = m.release("a", reusable: false, now: t0) else {
+            Issue.record("expected w1 to open")
+            return
+        }
         // w1's connect fails (w1 gets that error itself); nobody is left to serve w2.
         guard case .failWaiters(["w2"], _) = m.openFailed(.init(kind: .connectionFailed, message: "down"), now: t0) else {
-            Issue.record("expected the waiter to fail"); return
+            Issue.record("expected the waiter to fail")
+            return
         }
     }
 
@@ -71,7 +106,10 @@ struct PoolStateMachineTests {
         _ = m.acquire(now: t0, waiter: (7, "w7", t0 + .seconds(1)))
         #expect(m.removeWaiter(id: 7) == "w7")
         #expect(m.removeWaiter(id: 7) == nil)
-        guard case .none = m.release("a", reusable: true, now: t0) else { Issue.record("expected idle"); return }
+        guard case .none = m.release("a", reusable: true, now: t0) else {
+            Issue.record("expected idle")
+            return
+        }
         #expect(m.idle.count == 1)
     }
 
@@ -94,8 +132,14 @@ struct PoolStateMachineTests {
         let (idle, waiters) = m.close()
         #expect(idle.isEmpty)
         #expect(waiters == ["w1"])
-        guard case .close("a") = m.release("a", reusable: true, now: t0) else { Issue.record("expected close"); return }
-        guard case .failClosed = m.acquire(now: t0) else { Issue.record("expected failClosed"); return }
+        guard case .close("a") = m.release("a", reusable: true, now: t0) else {
+            Issue.record("expected close")
+            return
+        }
+        guard case .failClosed = m.acquire(now: t0) else {
+            Issue.record("expected failClosed")
+            return
+        }
     }
 
     // MARK: Fair shares
@@ -108,7 +152,10 @@ struct PoolStateMachineTests {
         var m = fairMachine(max: 4, share: 4, bulk: 2)
         let batches = PoolLease(owner: UUID(), isBulk: true)
         for name in ["a", "b"] {
-            guard case .open = m.acquire(now: t0, lease: batches) else { Issue.record("expected open"); return }
+            guard case .open = m.acquire(now: t0, lease: batches) else {
+                Issue.record("expected open")
+                return
+            }
             m.opened()
         }
         // Two slots are free, but not for a third batch.
@@ -117,7 +164,10 @@ struct PoolStateMachineTests {
             return
         }
         // An interactive request, of the same workspace or another, is served at once.
-        guard case .open = m.acquire(now: t0, lease: PoolLease(owner: UUID())) else { Issue.record("expected open"); return }
+        guard case .open = m.acquire(now: t0, lease: PoolLease(owner: UUID())) else {
+            Issue.record("expected open")
+            return
+        }
         m.opened()
         // A bulk lease ending hands its connection to the waiting batch.
         guard case .handOver("a", "batch") = m.release("a", reusable: true, now: t0, lease: batches) else {
@@ -135,7 +185,10 @@ struct PoolStateMachineTests {
         let (a, b) = (UUID(), UUID())
         let export = { (owner: UUID) in PoolLease(owner: owner, isHeldLong: true) }
         #expect(export(a).isBulk)
-        guard case .open = m.acquire(now: t0, lease: export(a)) else { Issue.record("expected open"); return }
+        guard case .open = m.acquire(now: t0, lease: export(a)) else {
+            Issue.record("expected open")
+            return
+        }
         m.opened()
         // A's second export waits though a bulk connection is free: it would take the last one.
         guard case .queued = m.acquire(now: t0, waiter: (1, "a2", t0 + .seconds(1)), lease: export(a)) else {
@@ -143,7 +196,10 @@ struct PoolStateMachineTests {
             return
         }
         // B's export takes it.
-        guard case .open = m.acquire(now: t0, lease: export(b)) else { Issue.record("B's export must be served"); return }
+        guard case .open = m.acquire(now: t0, lease: export(b)) else {
+            Issue.record("B's export must be served")
+            return
+        }
         m.opened()
         // B's batch waits (bulk full); A's export ends: the batch of B (holding 1) and A's export
         // (A would then hold 0) wait; A's goes first, as A now holds the fewest.
@@ -166,9 +222,15 @@ struct PoolStateMachineTests {
             maxConnections: 4, backoffInitial: .milliseconds(50), backoffMaximum: .seconds(1), ownerShare: 4, bulkLimit: 3,
             bulkYieldWindow: .seconds(1))
         let batches = PoolLease(owner: UUID(), isBulk: true)
-        guard case .open = m.acquire(now: t0, lease: PoolLease(owner: UUID(), isHeldLong: true)) else { Issue.record("export: open"); return }
+        guard case .open = m.acquire(now: t0, lease: PoolLease(owner: UUID(), isHeldLong: true)) else {
+            Issue.record("export: open")
+            return
+        }
         m.opened()
-        guard case .open = m.acquire(now: t0, lease: batches) else { Issue.record("first batch: open"); return }
+        guard case .open = m.acquire(now: t0, lease: batches) else {
+            Issue.record("first batch: open")
+            return
+        }
         m.opened()
         m.noteInteractive(now: t0)
         // A second batch waits while interactive calls came within the second...
@@ -192,7 +254,10 @@ struct PoolStateMachineTests {
         var off = fairMachine(max: 4, share: 4, bulk: 2)
         off.noteInteractive(now: t0)
         for _ in 0..<2 {
-            guard case .open = off.acquire(now: t0, lease: batches) else { Issue.record("no yield when off"); return }
+            guard case .open = off.acquire(now: t0, lease: batches) else {
+                Issue.record("no yield when off")
+                return
+            }
             off.opened()
         }
     }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import PGStore
 import TestSupport
 import Testing
+
+@testable import PGStore
 
 @Suite("Connection pool against a real server", .tags(.realClock))
 struct PoolTests {

@@ -148,12 +148,15 @@ struct SharedSessionTests {
 
     @Test func aWorkspaceHoldsAtMostItsShareOfThePlacesWhileOthersWait() async throws {
         // One session of 4 places; a workspace's share is half of them.
-        try await withPool(TestDatabase.pool(maxConnections: 4, acquireTimeout: .seconds(10), sharedSessions: 1, pipelineDepth: 4)) { pool in
+        try await withPool(TestDatabase.pool(maxConnections: 4, acquireTimeout: .seconds(10), sharedSessions: 1, pipelineDepth: 4)) {
+            pool in
             let noisy = UUID()
             let light = UUID()
             let noisyCalls = Task {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<40 { group.addTask { _ = try await pool.query(PGQuery(Self.slow, ["n", 100]), lease: PoolLease(owner: noisy)) } }
+                    for _ in 0..<40 {
+                        group.addTask { _ = try await pool.query(PGQuery(Self.slow, ["n", 100]), lease: PoolLease(owner: noisy)) }
+                    }
                     try await group.waitForAll()
                 }
             }

@@ -2,9 +2,10 @@ import Foundation
 import HTTPTypes
 import Logging
 import PGStore
-@testable import Service
 import TestSupport
 import Testing
+
+@testable import Service
 
 /// The attack on the bulk paths (import jobs, export), each finding held: poison files, slow and
 /// stalled clients taking the bulk connections, the contract's smaller breaks.
@@ -69,10 +70,11 @@ struct BulkAttackTests {
             #expect(done.json["status"] as? String == "succeeded")
             #expect(Self.rows(done) == ["read": 4, "created": 1, "updated": 0, "unchanged": 0, "superseded": 0, "invalid": 3])
             let report = try await api.send(.get, "/api/v1/imports/\(accepted.json["id"] as? String ?? "")/errors", token: token)
-            #expect(report.text.split(separator: "\r\n").map(String.init) == [
-                "row,field,reason", "2,row,the row has 300002 cells where the header has 3",
-                "3,row,the row has 300002 cells where the header has 3", "4,row,the row has 2 cells where the header has 3",
-            ])
+            #expect(
+                report.text.split(separator: "\r\n").map(String.init) == [
+                    "row,field,reason", "2,row,the row has 300002 cells where the header has 3",
+                    "3,row,the row has 300002 cells where the header has 3", "4,row,the row has 2 cells where the header has 3",
+                ])
             let kept = try await api.send(.get, "/api/v1/contacts?phone=%2B14155550192", token: token)
             #expect((kept.json["data"] as? [[String: Any]])?.first?["email"] as? String == "kept@example.com")
 

@@ -1,8 +1,9 @@
 import Foundation
 import PGStore
-@testable import Service
 import TestSupport
 import Testing
+
+@testable import Service
 
 /// One workspace's slow or stalled bulk clients against another workspace's work, on a live
 /// socket: no connection is held at a client's pace beyond a bound, and no workspace holds every
@@ -42,7 +43,8 @@ struct BulkNeighbourTests {
             var body = "phone,name\n"
             while body.utf8.count < 200_000 { body += line }
             let bytes = Array(body.utf8)
-            let head = "POST /api/v1/imports HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(a.token)\r\n"
+            let head =
+                "POST /api/v1/imports HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(a.token)\r\n"
                 + "Content-Type: text/csv\r\nConnection: close\r\nContent-Length: \(bytes.count)\r\n\r\n"
             try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<2 {

@@ -1,8 +1,9 @@
 import Foundation
 import PGStore
-@testable import Service
 import TestSupport
 import Testing
+
+@testable import Service
 
 @Suite("contacts import: CSV through COPY")
 struct CSVImportTests {
@@ -12,20 +13,25 @@ struct CSVImportTests {
         return url
     }
 
-    func runImport(_ file: URL, tenant: UUID, batchSize: Int = 20_000, writers: Int = 1) async throws -> (CSVImporter.Summary, [CSVImporter.RowError]) {
+    func runImport(_ file: URL, tenant: UUID, batchSize: Int = 20_000, writers: Int = 1) async throws -> (
+        CSVImporter.Summary, [CSVImporter.RowError]
+    ) {
         try await TestEnvironment.asOwner { _, connection in
             var connections = [connection]
             for _ in 1..<writers { connections.append(try await PGConnection.connect(TestServer.owner)) }
             defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
             var errors: [CSVImporter.RowError] = []
-            let summary = try await CSVImporter(connections: connections, tenant: tenant, batchSize: batchSize).run(file: file) { errors.append($0) }
+            let summary = try await CSVImporter(connections: connections, tenant: tenant, batchSize: batchSize).run(file: file) {
+                errors.append($0)
+            }
             return (summary, errors)
         }
     }
 
     @Test func importsQuotesBOMAndCRLFReportsBadRowsAndRerunsChangeNothing() async throws {
         let (_, tenant, _) = try await TestEnvironment.tenant()
-        let csv = "\u{FEFF}name,phone,email,tags,metadata\r\n"
+        let csv =
+            "\u{FEFF}name,phone,email,tags,metadata\r\n"
             + "\"Dupont, Jean\",+33 6 12 34 56 78,jean@EXAMPLE.fr,\"vip, fr-FR\",\"{\"\"ltv\"\": 8742.00}\"\r\n"
             + "\"Multi\r\nline\",+14155550123,,,\r\n"
             + "Bad,0612345678,not-an-email,,\r\n"
@@ -48,7 +54,9 @@ struct CSVImportTests {
             #expect(try rows.map { try $0.decode(String.self, column: "phone") } == ["+14155550123", "+33612345678"])
             #expect(try rows[0].decode(String.self, column: "name") == "Multi\r\nline")
             #expect(try rows[1].decode(String.self, column: "name") == "Later wins")
-            let tags = try await api.rows(tenant: tenant, "SELECT t.name FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id ORDER BY ct.position")
+            let tags = try await api.rows(
+                tenant: tenant,
+                "SELECT t.name FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id ORDER BY ct.position")
             #expect(try tags.map { try $0.decode(String.self, at: 0) } == ["solo"])
 
             // The same file again: nothing changes, updated_at included.
@@ -57,7 +65,9 @@ struct CSVImportTests {
             #expect(again.created == 0)
             #expect(again.updated == 0)
             #expect(again.unchanged == 2)
-            let after = try await api.rows(tenant: tenant, "SELECT updated_at::text FROM contacts ORDER BY phone").map { try $0.decode(String.self, at: 0) }
+            let after = try await api.rows(tenant: tenant, "SELECT updated_at::text FROM contacts ORDER BY phone").map {
+                try $0.decode(String.self, at: 0)
+            }
             #expect(after == before)
         }
     }

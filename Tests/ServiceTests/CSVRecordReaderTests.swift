@@ -1,6 +1,7 @@
 import Foundation
-@testable import Service
 import Testing
+
+@testable import Service
 
 @Suite("CSV records read from bytes")
 struct CSVRecordReaderTests {
@@ -35,7 +36,8 @@ struct CSVRecordReaderTests {
     }
 
     @Test func malformedRecordsAreReportedAndReadingGoesOn() throws {
-        #expect(try records("\"closed\"then,x\nnext,1\n") == [.malformed("text after the closing quote of field 1"), .fields(["next", "1"])])
+        #expect(
+            try records("\"closed\"then,x\nnext,1\n") == [.malformed("text after the closing quote of field 1"), .fields(["next", "1"])])
         #expect(try records("a,\"never closed\nb,2\n") == [.malformed("a quoted field is never closed")])
         #expect(try records([0x61, 0x2C, 0xFF, 0xFE, 0x0A, 0x62, 0x0A]) == [.malformed("field 2 is not valid UTF-8"), .fields(["b"])])
     }
@@ -74,7 +76,9 @@ struct CSVRecordReaderTests {
             reader.maximumFields = 2
             var all: [CSVRecordReader.Record] = []
             while let record = try reader.next() { all.append(record) }
-            #expect(all == [.fields(["phone", "name"]), .tooManyFields(cells + 2), .tooManyFields(3), .fields(["d", "e"])], "block \(blockSize)")
+            #expect(
+                all == [.fields(["phone", "name"]), .tooManyFields(cells + 2), .tooManyFields(3), .fields(["d", "e"])], "block \(blockSize)"
+            )
         }
     }
 

@@ -12,7 +12,9 @@ import Testing
 @Suite("The change feed")
 struct ChangeFeedTests {
     /// Follows the feed from `after` until it is dry; every change and the last cursor.
-    static func follow(_ api: TestAPI, token: String, after: String? = nil, limit: Int = 1000) async throws -> (changes: [[String: Any]], cursor: String) {
+    static func follow(_ api: TestAPI, token: String, after: String? = nil, limit: Int = 1000) async throws -> (
+        changes: [[String: Any]], cursor: String
+    ) {
         var changes: [[String: Any]] = []
         var cursor = after
         while true {
@@ -36,16 +38,21 @@ struct ChangeFeedTests {
         let (token, tenant, _) = try await TestEnvironment.tenant()
         let (otherToken, _, _) = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
-            let created = try await api.create(#"{"phone": "+14155550100", "name": "A", "tags": ["vip", "fr"], "metadata": {"n": 1.50}}"#, token: token)
+            let created = try await api.create(
+                #"{"phone": "+14155550100", "name": "A", "tags": ["vip", "fr"], "metadata": {"n": 1.50}}"#, token: token)
             #expect(created.status == .created)
             // The same again: no change.
-            _ = try await api.create(#"{"phone": "+14155550100", "name": "A", "tags": ["vip", "fr"], "metadata": {"n": 1.50}}"#, token: token)
-            _ = try await api.send(.post, "/api/v1/actions/update-contact", token: token, body: #"{"phone": "+14155550100", "add_tags": ["new"]}"#)
+            _ = try await api.create(
+                #"{"phone": "+14155550100", "name": "A", "tags": ["vip", "fr"], "metadata": {"n": 1.50}}"#, token: token)
+            _ = try await api.send(
+                .post, "/api/v1/actions/update-contact", token: token, body: #"{"phone": "+14155550100", "add_tags": ["new"]}"#)
             // An update that changes nothing: no change.
             _ = try await api.send(.post, "/api/v1/actions/update-contact", token: token, body: #"{"phone": "+14155550100", "name": "A"}"#)
             let batch = try await api.send(
                 .post, "/api/v1/actions/create-contacts", token: token,
-                body: #"{"contacts": [{"phone": "+14155550101", "name": "first"}, {"phone": "+14155550100", "name": "A", "tags": ["vip", "fr", "new"], "metadata": {"n": 1.50}}, {"phone": "+14155550101", "name": "last"}]}"#)
+                body:
+                    #"{"contacts": [{"phone": "+14155550101", "name": "first"}, {"phone": "+14155550100", "name": "A", "tags": ["vip", "fr", "new"], "metadata": {"n": 1.50}}, {"phone": "+14155550101", "name": "last"}]}"#
+            )
             #expect(batch.status == .ok)
             let deleted = try await api.send(.post, "/api/v1/actions/delete-contact", token: token, body: #"{"phone": "+14155550101"}"#)
             #expect(deleted.status == .ok)
@@ -55,10 +62,11 @@ struct ChangeFeedTests {
             _ = try await api.create(#"{"phone": "+33612345678"}"#, token: otherToken)
 
             let (changes, _) = try await Self.follow(api, token: token)
-            #expect(changes.prefix(4).map(Self.summary) == [
-                "contact.created +14155550100", "contact.updated +14155550100", "contact.created +14155550101",
-                "contact.deleted +14155550101",
-            ])
+            #expect(
+                changes.prefix(4).map(Self.summary) == [
+                    "contact.created +14155550100", "contact.updated +14155550100", "contact.created +14155550101",
+                    "contact.deleted +14155550101",
+                ])
             // One import batch: one instant, in no particular order.
             #expect(Set(changes.dropFirst(4).map(Self.summary)) == ["contact.created +14155550000", "contact.created +14155550001"])
             #expect(changes.count == 6)
@@ -81,7 +89,8 @@ struct ChangeFeedTests {
             #expect(now.text.contains(#""n": 1.50"#))
             // Ids are unique, cursors each point just after their change.
             #expect(Set(changes.compactMap { $0["id"] as? String }).count == changes.count)
-            let fromThird = try await api.send(.get, "/api/v1/changes?limit=1&after=\(try #require(changes[2]["cursor"] as? String))", token: token)
+            let fromThird = try await api.send(
+                .get, "/api/v1/changes?limit=1&after=\(try #require(changes[2]["cursor"] as? String))", token: token)
             #expect(((fromThird.json["data"] as? [[String: Any]])?.first).map(Self.summary) == "contact.deleted +14155550101")
         }
     }
@@ -169,7 +178,10 @@ struct ChangeFeedTests {
             #expect(byPhone.count == 5)
             for (phone, instants) in byPhone { #expect(instants == instants.sorted(), "\(phone) in order") }
             let final = try await api.send(.get, "/api/v1/contacts?limit=200", token: token)
-            let names = Dictionary(uniqueKeysWithValues: ((final.json["data"] as? [[String: Any]]) ?? []).map { ($0["phone"] as? String ?? "", $0["name"] as? String ?? "") })
+            let names = Dictionary(
+                uniqueKeysWithValues: ((final.json["data"] as? [[String: Any]]) ?? []).map {
+                    ($0["phone"] as? String ?? "", $0["name"] as? String ?? "")
+                })
             for (phone, name) in names {
                 let last = collected.last { (($0["contact"] as? [String: Any])?["phone"] as? String) == phone }
                 #expect((last?["contact"] as? [String: Any])?["name"] as? String == name, "the last change of \(phone) is its state")
@@ -198,7 +210,8 @@ struct ChangeFeedTests {
                     func post(_ body: String) async throws {
                         _ = try await client.execute(
                             uri: "/api/v1/actions/create-contact", method: .post,
-                            headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: ByteBuffer(string: body)) { _ in }
+                            headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: ByteBuffer(string: body)
+                        ) { _ in }
                     }
                     let start = try #require(try await get("/api/v1/changes").json["next_cursor"] as? String)
                     // Nothing comes: the poll answers when its wait is over, empty, same cursor.
@@ -257,7 +270,8 @@ struct ChangeFeedTests {
         #expect(onCitus || imported < .seconds(9), "\(imported)")
         try await TestAPI.with { api in
             func unnumbered() async throws -> Int {
-                try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM contact_changes WHERE position IS NULL")[0].decode(Int.self, column: "n")
+                try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM contact_changes WHERE position IS NULL")[0].decode(
+                    Int.self, column: "n")
             }
             // Another instance's retention run numbers every workspace's feed, also while the
             // import commits its batches (suites run side by side): how many are left unnumbered
@@ -306,7 +320,8 @@ struct ChangeFeedTests {
             _ = try await api.create(#"{"phone": "+14155550402"}"#, token: token)
             let all = try await store.read(tenant: tenant, after: .init(position: nil), limit: 100).changes
             let shown = try #require(all.first { $0.contact.phone == "+14155550401" })
-            let before = ChangeFeedStore.Position(position: try #require(all.first { $0.contact.name == "after" }).position, excluding: [shown.id.uuid])
+            let before = ChangeFeedStore.Position(
+                position: try #require(all.first { $0.contact.name == "after" }).position, excluding: [shown.id.uuid])
             let page = try await store.read(tenant: tenant, after: before, limit: 100)
             #expect(page.changes.map(\.contact.phone) == ["+14155550402"])
             #expect(page.next.excluding.isEmpty)

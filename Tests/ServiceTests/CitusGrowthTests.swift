@@ -1,13 +1,15 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import PGStore
-@testable import Service
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import Service
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The cluster grows while clients write: a worker is added and the shards rebalanced onto it, a
 /// move that fails is stopped and cleaned up, a workspace is isolated and moved to another node,
@@ -142,7 +144,8 @@ struct CitusGrowthTests {
             unprepared: "SELECT count(*) FROM contacts WHERE tenant_id = $1 AND phone LIKE '+1415557%'", [tenants[1].tenant])
         #expect(try importedRows[0].decode(Int.self, at: 0) == 3_000)
         for (_, tenant) in tenants {
-            let count = try await admin.query(unprepared: "SELECT count(*) FROM contacts WHERE tenant_id = $1 AND phone LIKE '+1415555%'", [tenant])
+            let count = try await admin.query(
+                unprepared: "SELECT count(*) FROM contacts WHERE tenant_id = $1 AND phone LIKE '+1415555%'", [tenant])
             #expect(try count[0].decode(Int.self, at: 0) == contactsEach, "the seeded contacts")
         }
     }
@@ -168,9 +171,10 @@ struct CitusGrowthTests {
             #expect(moved.node == to)
             _ = try await api.create(#"{"phone": "+14155550600", "name": "moved"}"#, token: token)
             let (after, end) = try await ChangeFeedTests.follow(api, token: token, after: cursor)
-            #expect(after.map(ChangeFeedTests.summary) == [
-                "contact.updated +14155550600", "contact.deleted +14155550601", "contact.updated +14155550600",
-            ])
+            #expect(
+                after.map(ChangeFeedTests.summary) == [
+                    "contact.updated +14155550600", "contact.deleted +14155550601", "contact.updated +14155550600",
+                ])
             #expect(after.compactMap { ($0["contact"] as? [String: Any])?["name"] as? String } == ["moving", "moved"])
             let (all, _) = try await ChangeFeedTests.follow(api, token: token)
             #expect(all.count == 6)
@@ -283,7 +287,8 @@ struct RunbookShell {
     /// How many moves the newest background job completed.
     func completedMoves() async throws -> Int {
         let count = try await run(
-            #"psql "$DATABASE_ADMIN_URL" -At -c "SELECT count(*) FROM pg_dist_background_task WHERE status = 'done' AND job_id = (SELECT max(job_id) FROM pg_dist_background_job)""#)
+            #"psql "$DATABASE_ADMIN_URL" -At -c "SELECT count(*) FROM pg_dist_background_task WHERE status = 'done' AND job_id = (SELECT max(job_id) FROM pg_dist_background_job)""#
+        )
         return Int(count.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
@@ -299,7 +304,9 @@ struct RunbookShell {
         defer { Task { await connection.close() } }
         let rows = try await connection.query(
             unprepared: "SELECT nodename, nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeport")
-        let workers = try rows.map { TenantPlacement.Node(host: try $0.decode(column: "nodename"), port: try $0.decode(column: "nodeport")) }
+        let workers = try rows.map {
+            TenantPlacement.Node(host: try $0.decode(column: "nodename"), port: try $0.decode(column: "nodeport"))
+        }
         return try #require(workers.first { $0 != node })
     }
 }
@@ -384,7 +391,8 @@ final class Ledger: Sendable {
 
     /// A percentile of the request times of the clients not in `excluded`, for requests started in
     /// the window.
-    func percentile(_ fraction: Double, in window: ClosedRange<ContinuousClock.Instant>, excluding excluded: ClosedRange<Int>) -> Duration? {
+    func percentile(_ fraction: Double, in window: ClosedRange<ContinuousClock.Instant>, excluding excluded: ClosedRange<Int>) -> Duration?
+    {
         let times = attempts.withLock { attempts in
             attempts.filter { window.contains($0.started) && !excluded.contains($0.client) }.map(\.took).sorted()
         }
@@ -452,8 +460,10 @@ struct LoadClient: Sendable {
     func createPhones() async throws {
         for phone in phones {
             let answer = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "\#(phone)", "name": "first"}"#)
-            ledger.record(.init(client: index, phone: phone, value: "first", status: answer.status, retryAfter: false,
-                started: .now, took: .zero, failure: answer.status < 300 ? nil : "setup: \(answer.status)"))
+            ledger.record(
+                .init(
+                    client: index, phone: phone, value: "first", status: answer.status, retryAfter: false,
+                    started: .now, took: .zero, failure: answer.status < 300 ? nil : "setup: \(answer.status)"))
         }
     }
 
@@ -466,23 +476,26 @@ struct LoadClient: Sendable {
             let read = turn % 5 == 0
             let started = ContinuousClock.now
             do {
-                let answer = read
+                let answer =
+                    read
                     ? try await http.send("GET", "/api/v1/contacts?limit=20")
                     : try await http.send(
                         "POST", turn % 2 == 0 ? "/api/v1/actions/create-contact" : "/api/v1/actions/update-contact",
                         body: #"{"phone": "\#(phone)", "name": "\#(value)"}"#)
                 let unexpected = !(200..<300).contains(answer.status) && answer.status != 503
-                ledger.record(.init(
-                    client: index, phone: read ? nil : phone, value: read ? nil : value, status: answer.status,
-                    retryAfter: answer.headers.keys.contains { ($0 as? String)?.lowercased() == "retry-after" },
-                    started: started, took: .now - started,
-                    failure: unexpected ? "\(answer.status) \(String(decoding: answer.body, as: UTF8.self))" : nil))
+                ledger.record(
+                    .init(
+                        client: index, phone: read ? nil : phone, value: read ? nil : value, status: answer.status,
+                        retryAfter: answer.headers.keys.contains { ($0 as? String)?.lowercased() == "retry-after" },
+                        started: started, took: .now - started,
+                        failure: unexpected ? "\(answer.status) \(String(decoding: answer.body, as: UTF8.self))" : nil))
                 if answer.status == 503 { try await Task.sleep(for: .milliseconds(100)) }
             } catch {
                 // No answer at all: the write may or may not have happened.
-                ledger.record(.init(
-                    client: index, phone: read ? nil : phone, value: read ? nil : value, status: 0, retryAfter: false,
-                    started: started, took: .now - started, failure: "no answer: \(error)"))
+                ledger.record(
+                    .init(
+                        client: index, phone: read ? nil : phone, value: read ? nil : value, status: 0, retryAfter: false,
+                        started: started, took: .now - started, failure: "no answer: \(error)"))
                 return
             }
         }
@@ -519,4 +532,3 @@ struct ImportUnderLoad {
         return "still running"
     }
 }
-

@@ -1,9 +1,10 @@
 import Foundation
 import HTTPTypes
 import PGStore
-@testable import Service
 import TestSupport
 import Testing
+
+@testable import Service
 
 /// What only a Citus cluster can show: the migrations distributed the schema, every statement of
 /// the request routes goes to one node, and row-level security holds on the workers' shards.
@@ -51,10 +52,12 @@ struct CitusTests {
                 WHERE d.classid = 'pg_proc'::regclass AND d.distribution_argument_index IS NOT NULL
                 ORDER BY 1
                 """)
-        #expect(try functions.map { try $0.decode(String.self, column: "name") } == [
-            "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "list_contacts", "number_feed",
-            "prune_changes", "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
-        ])
+        #expect(
+            try functions.map { try $0.decode(String.self, column: "name") } == [
+                "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "list_contacts",
+                "number_feed",
+                "prune_changes", "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
+            ])
         // The queues are the coordinator's own tables, not distributed: the import jobs', and the
         // webhooks' (endpoints, deliveries due, attempts), claimed across workspaces.
         for name in ["import_queue", "webhook_endpoints", "webhook_deliveries", "webhook_attempts"] {
@@ -91,15 +94,18 @@ struct CitusTests {
             #expect(try row.decode(Bool.self, column: "keyed"), "\(name) has a primary key")
             #expect(try row.decode(Bool.self, column: "forced") == false, "\(name): row-level security not forced")
             if try row.decode(Bool.self, column: "secured") {
-                #expect(try row.decode(String.self, column: "policy").contains("NULLIF(current_setting('app.tenant_id'::text, true)"), "\(name)")
+                #expect(
+                    try row.decode(String.self, column: "policy").contains("NULLIF(current_setting('app.tenant_id'::text, true)"), "\(name)"
+                )
             }
         }
         let writers = try await admin.query(
             unprepared: "SELECT proname::text FROM pg_proc WHERE prosrc LIKE '%PERFORM set_tenant(p_tenant)%' ORDER BY 1")
-        #expect(try writers.map { try $0.decode(String.self, at: 0) } == [
-            "delete_contact", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "number_feed", "prune_changes",
-            "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
-        ])
+        #expect(
+            try writers.map { try $0.decode(String.self, at: 0) } == [
+                "delete_contact", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "number_feed", "prune_changes",
+                "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
+            ])
     }
 
     /// Every per-tenant statement the request routes send, planned by the coordinator with its real
@@ -111,8 +117,12 @@ struct CitusTests {
         let (tokenA, _, _) = try await TestEnvironment.tenant()
         let (tokenB, _, _) = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
-            let a = try JSONSerialization.jsonObject(with: Data(try await api.create(
-                #"{"phone": "+14155550101", "email": "a@example.com", "tags": "vip, a"}"#, token: tokenA).text.utf8)) as! [String: Any]
+            let a =
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        try await api.create(
+                            #"{"phone": "+14155550101", "email": "a@example.com", "tags": "vip, a"}"#, token: tokenA
+                        ).text.utf8)) as! [String: Any]
             _ = try await api.create(#"{"phone": "+14155550101", "email": "a@example.com", "tags": "vip, b"}"#, token: tokenB)
             _ = try await api.create(#"{"phone": "+14155550102", "tags": "vip"}"#, token: tokenB)
             let id = try #require(a["id"] as? String)
@@ -152,7 +162,11 @@ struct CitusTests {
         let calls: [(String, PGQuery)] = [
             ("create-contact", ContactStore.upsertQuery(ContactInput(phone: "+14155550123", tags: ["vip"]), tenant: tenant, newID: ULID())),
             ("update-contact", ContactStore.updateQuery(patch, tenant: tenant)),
-            ("create-contacts", ContactStore.upsertManyQuery([ContactInput(phone: "+14155550123"), ContactInput(phone: "+14155550124", tags: ["a"])], tenant: tenant)),
+            (
+                "create-contacts",
+                ContactStore.upsertManyQuery(
+                    [ContactInput(phone: "+14155550123"), ContactInput(phone: "+14155550124", tags: ["a"])], tenant: tenant)
+            ),
             ("delete-contact", ContactStore.deleteQuery(phone: "+14155550123", id: ULID(), tenant: tenant)),
             ("changes", PGQuery(ChangeFeedStore.readStatement, [tenant, Int64(10), 100, [ULID().uuid.uuidString]])),
             ("changes, numbering", PGQuery(ContactStore.numberChanges, [tenant])),
@@ -271,7 +285,8 @@ struct CitusTests {
         defer { Task { await fresh.close() } }
         #expect(try #require(try await fresh.query(unprepared: "SELECT count(*) FROM \(shard)").first).decode(Int.self, at: 0) == 0)
         await #expect(throws: PGError.self) {
-            try await fresh.query(unprepared: "INSERT INTO \(shard) (tenant_id, id, phone) VALUES ($1, $2, '+14155550198')", [tenant, ULID().uuid])
+            try await fresh.query(
+                unprepared: "INSERT INTO \(shard) (tenant_id, id, phone) VALUES ($1, $2, '+14155550198')", [tenant, ULID().uuid])
         }
     }
 }

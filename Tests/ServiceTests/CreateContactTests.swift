@@ -55,7 +55,8 @@ struct CreateContactTests {
     @Test func exactNumbersSurviveAsJSONBStoresThem() async throws {
         let (token, tenant, _) = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
-            let body = #"{"phone": "+14155550199", "metadata": {"a": 8742.00, "big": 123456789012345678901234567890, "neg": -0.000001, "e": 1.5e300, "nested": {"x": [1.10, 2]}}}"#
+            let body =
+                #"{"phone": "+14155550199", "metadata": {"a": 8742.00, "big": 123456789012345678901234567890, "neg": -0.000001, "e": 1.5e300, "nested": {"x": [1.10, 2]}}}"#
             let reply = try await api.create(body, token: token)
             #expect(reply.status == .created)
             #expect(reply.text.contains("8742.00"))
@@ -105,7 +106,8 @@ struct CreateContactTests {
             let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
                 for index in 0..<50 {
                     group.addTask {
-                        try await api.create(#"{"phone": "+33612345678", "name": "n\#(index)", "tags": "a, b, c\#(index % 3)"}"#, token: token)
+                        try await api.create(
+                            #"{"phone": "+33612345678", "name": "n\#(index)", "tags": "a, b, c\#(index % 3)"}"#, token: token)
                     }
                 }
                 return try await group.reduce(into: [Reply]()) { $0.append($1) }
@@ -137,7 +139,8 @@ struct CreateContactTests {
     @Test func unknownFieldsAreIgnored() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
-            let reply = try await api.create(#"{"phone": "+14155550123", "id": "x", "tenant_id": "y", "extra": [1, {"a": null}]}"#, token: token)
+            let reply = try await api.create(
+                #"{"phone": "+14155550123", "id": "x", "tenant_id": "y", "extra": [1, {"a": null}]}"#, token: token)
             #expect(reply.status == .created)
         }
     }

@@ -9,7 +9,8 @@ struct CrossTenantTests {
         let a = try await TestEnvironment.tenant()
         let b = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
-            let created = try await api.create(#"{"phone": "+14155550123", "name": "A", "tags": "a-only", "metadata": {"k": 1}}"#, token: a.token)
+            let created = try await api.create(
+                #"{"phone": "+14155550123", "name": "A", "tags": "a-only", "metadata": {"k": 1}}"#, token: a.token)
             let id = try #require(created.json["id"] as? String)
             let before = try await api.send(.get, "/api/v1/contacts/\(id)", token: a.token).text
 
@@ -27,13 +28,16 @@ struct CrossTenantTests {
             for (method, uri, body, status) in attempts {
                 let reply = try await api.send(method, uri, token: b.token, body: body)
                 #expect(Int(reply.status.code) == status, "\(method) \(uri)")
-                #expect(!reply.text.contains(id) && !reply.text.contains("a-only") && !reply.text.contains("+14155550123"), "\(method) \(uri): \(reply.text)")
+                #expect(
+                    !reply.text.contains(id) && !reply.text.contains("a-only") && !reply.text.contains("+14155550123"),
+                    "\(method) \(uri): \(reply.text)")
             }
             // Writing the same phone as B makes B's own contact; A's stays as it was.
             let own = try await api.create(#"{"phone": "+14155550123", "name": "B"}"#, token: b.token)
             #expect(own.json["created"] as? Bool == true)
             #expect(own.json["id"] as? String != id)
-            let batch = try await api.send(.post, "/api/v1/actions/create-contacts", token: b.token, body: #"{"contacts": [{"phone": "+14155550123", "name": "B2"}]}"#)
+            let batch = try await api.send(
+                .post, "/api/v1/actions/create-contacts", token: b.token, body: #"{"contacts": [{"phone": "+14155550123", "name": "B2"}]}"#)
             #expect(!batch.text.contains(id))
             #expect(try await api.send(.get, "/api/v1/contacts/\(id)", token: a.token).text == before)
         }

@@ -56,15 +56,18 @@ struct DocsTests {
     @Test func theReadmeLayoutIsTheTree() throws {
         let root = TestServer.repository
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let layout = try #require(readme.components(separatedBy: "## What is here").dropFirst().first?.components(separatedBy: "\n## ").first)
-        let named = Set(layout.split(separator: "\n").filter { $0.hasPrefix("| `") }.flatMap { row in
-            row.split(separator: "|")[0].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
-        })
+        let layout = try #require(
+            readme.components(separatedBy: "## What is here").dropFirst().first?.components(separatedBy: "\n## ").first)
+        let named = Set(
+            layout.split(separator: "\n").filter { $0.hasPrefix("| `") }.flatMap { row in
+                row.split(separator: "|")[0].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            })
         func folders(_ path: String) throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(path).path).sorted()
                 .filter { name in
                     var directory: ObjCBool = false
-                    return FileManager.default.fileExists(atPath: root.appendingPathComponent("\(path)/\(name)").path, isDirectory: &directory)
+                    return FileManager.default.fileExists(
+                        atPath: root.appendingPathComponent("\(path)/\(name)").path, isDirectory: &directory)
                         && directory.boolValue
                 }
         }
@@ -75,10 +78,13 @@ struct DocsTests {
         expected += try folders("sql").map { "sql/\($0)" }
         for folder in expected {
             let leaf = folder.split(separator: "/").last.map(String.init) ?? folder
-            #expect(named.contains(folder) || named.contains(folder + "/") || named.contains(leaf), "README's layout does not name \(folder)")
+            #expect(
+                named.contains(folder) || named.contains(folder + "/") || named.contains(leaf), "README's layout does not name \(folder)")
         }
         for path in named where path.contains("/") && !path.contains(" ") {
-            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path), "README's layout names \(path), which is not in the tree")
+            #expect(
+                FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path),
+                "README's layout names \(path), which is not in the tree")
         }
     }
 

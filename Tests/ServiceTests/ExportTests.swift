@@ -19,17 +19,26 @@ struct ExportTests {
             pending = iterator.next()
             if quoted {
                 if scalar == "\"" {
-                    if pending == "\"" { cell.unicodeScalars.append("\""); pending = iterator.next() } else { quoted = false }
+                    if pending == "\"" {
+                        cell.unicodeScalars.append("\"")
+                        pending = iterator.next()
+                    } else {
+                        quoted = false
+                    }
                 } else {
                     cell.unicodeScalars.append(scalar)
                 }
             } else if scalar == "\"" {
                 quoted = true
             } else if scalar == "," {
-                record.append(cell); cell = ""
+                record.append(cell)
+                cell = ""
             } else if scalar == "\r", pending == "\n" {
                 pending = iterator.next()
-                record.append(cell); records.append(record); record = []; cell = ""
+                record.append(cell)
+                records.append(record)
+                record = []
+                cell = ""
             } else {
                 cell.unicodeScalars.append(scalar)
             }
@@ -45,9 +54,11 @@ struct ExportTests {
             for batch in 0..<3 {
                 let items = (0..<900).map { index in
                     let n = batch * 900 + index
-                    return #"{"phone": "+1415555\#(String(format: "%04d", n))", "name": "Name, \"\#(n)\"", "tags": ["t\#(n % 3)", "all"], "metadata": {"n": \#(n), "note": "a,b\nc"}}"#
+                    return
+                        #"{"phone": "+1415555\#(String(format: "%04d", n))", "name": "Name, \"\#(n)\"", "tags": ["t\#(n % 3)", "all"], "metadata": {"n": \#(n), "note": "a,b\nc"}}"#
                 }
-                let reply = try await api.send(.post, "/api/v1/actions/create-contacts", token: token, body: #"{"contacts": [\#(items.joined(separator: ","))]}"#)
+                let reply = try await api.send(
+                    .post, "/api/v1/actions/create-contacts", token: token, body: #"{"contacts": [\#(items.joined(separator: ","))]}"#)
                 #expect(reply.status == .ok)
             }
             _ = try await api.create(#"{"phone": "+33612345678", "email": "x@example.com"}"#, token: otherToken)
@@ -136,7 +147,8 @@ struct ExportTests {
                 let next = try RawClient(port: service.port)
                 defer { next.close() }
                 next.send(
-                    "GET /api/v1/contacts/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n")
+                    "GET /api/v1/contacts/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n"
+                )
                 let (whole, _) = try await next.readUntilClosed(within: .seconds(20))
                 #expect(whole.hasPrefix("HTTP/1.1 200"))
                 #expect(whole.hasSuffix("\r\n0\r\n\r\n"))

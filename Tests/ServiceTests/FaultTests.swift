@@ -26,9 +26,10 @@ func hammer(_ api: TestAPI, token: String, loops: Int, base: Int, until deadline
                     n += 1
                     let started = ContinuousClock.now
                     let reply = try await api.create(#"{"phone": "\#(phone)", "tags": "fault"}"#, token: token)
-                    outcomes.append(Outcome(
-                        phone: phone, status: Int(reply.status.code), elapsed: ContinuousClock.now - started,
-                        finished: .now, retryAfter: reply.headers[.retryAfter] != nil))
+                    outcomes.append(
+                        Outcome(
+                            phone: phone, status: Int(reply.status.code), elapsed: ContinuousClock.now - started,
+                            finished: .now, retryAfter: reply.headers[.retryAfter] != nil))
                     if reply.status != .created { try await Task.sleep(for: .milliseconds(20)) }
                 }
                 return outcomes
@@ -43,7 +44,10 @@ struct FaultTests {
     @Test func poolExhaustedAnswers503PromptlyAndRecovers() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()
         // One shared session with room for one call: a create waits behind the call holding it.
-        let oneShared: (inout ServiceConfiguration) -> Void = { $0.pool.sharedSessions = 1; $0.pool.pipelineDepth = 1 }
+        let oneShared: (inout ServiceConfiguration) -> Void = {
+            $0.pool.sharedSessions = 1
+            $0.pool.pipelineDepth = 1
+        }
         try await TestAPI.with(poolSize: 2, acquireTimeout: .milliseconds(200), configure: oneShared) { api in
             #expect(try await api.create(#"{"phone": "+14155550100"}"#, token: token).status == .created)
             let holders = [Task { try await api.pool.query(PGQuery(.unprepared("SELECT pg_sleep(4)"))) }]
@@ -110,7 +114,9 @@ struct FaultTests {
         let created = try await AccountAdmin(connection: owner).createAccount(name: "fault")
         await owner.close()
 
-        try await TestAPI.with(poolSize: 4, acquireTimeout: .seconds(1), databaseURL: server.url(user: "contacts_app", database: "contacts")) { api in
+        try await TestAPI.with(
+            poolSize: 4, acquireTimeout: .seconds(1), databaseURL: server.url(user: "contacts_app", database: "contacts")
+        ) { api in
             let token = created.token
             let load = Task { try await hammer(api, token: token, loops: 3, base: 3_000_000, until: .now + .seconds(5)) }
             try await Task.sleep(for: .milliseconds(800))
@@ -128,7 +134,8 @@ struct FaultTests {
             let firstSuccessAfter = outcomes.filter { $0.status == 201 && $0.finished > back }.map(\.finished).min()
             #expect(firstSuccessAfter != nil && firstSuccessAfter! - back < .seconds(2))
             // Every request that got a 201 is in the database.
-            let stored = Set(try await api.rows(tenant: created.workspaceID!, "SELECT phone FROM contacts").map { try $0.decode(String.self, at: 0) })
+            let stored = Set(
+                try await api.rows(tenant: created.workspaceID!, "SELECT phone FROM contacts").map { try $0.decode(String.self, at: 0) })
             let acknowledged = outcomes.filter { $0.status == 201 }.map(\.phone)
             #expect(!acknowledged.isEmpty)
             #expect(acknowledged.allSatisfy { stored.contains($0) })

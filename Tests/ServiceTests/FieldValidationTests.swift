@@ -72,11 +72,15 @@ struct FieldValidationTests {
         #expect(reply.json["email"] as? String == "Romain.B+crm@example.com")
         #expect(try await create(#"{"phone": "+14155550123", "email": ""}"#).json["email"] is NSNull)
         #expect(try await create(#"{"phone": "+14155550123", "email": "a@localhost"}"#).status == .created)
-        for bad in ["plain", "a@", "@b.com", "a b@c.com", "a@-b.com", "a@b-.com", "a@b..com", "a@b.com.", "a@@b.com", "é@b.com", "a@exämple.com"] {
+        for bad in [
+            "plain", "a@", "@b.com", "a b@c.com", "a@-b.com", "a@b-.com", "a@b..com", "a@b.com.", "a@@b.com", "é@b.com", "a@exämple.com",
+        ] {
             let reply = try await create(#"{"phone": "+14155550123", "email": \#(jsonString(bad))}"#)
             #expect(reply.errors["email"] == ["email is not a valid e-mail address"], "\(bad)")
         }
-        let long = String(repeating: "a", count: 64) + "@" + String(repeating: "b", count: 63) + "." + String(repeating: "c", count: 63) + "." + String(repeating: "d", count: 62)
+        let long =
+            String(repeating: "a", count: 64) + "@" + String(repeating: "b", count: 63) + "." + String(repeating: "c", count: 63) + "."
+            + String(repeating: "d", count: 62)
         #expect(long.count == 255)
         #expect(try await create(#"{"phone": "+14155550123", "email": "\#(long)"}"#).errors["email"]?.first?.contains("too long") == true)
         #expect(try await create(#"{"phone": "+14155550123", "email": 5}"#).errors["email"] == ["email must be a string or null"])
@@ -100,7 +104,8 @@ struct FieldValidationTests {
 
     @Test func tagLimitsAndForbiddenContent() async throws {
         let hundred = (0..<100).map { "t\($0)" }.joined(separator: ",")
-        #expect(try await create(#"{"phone": "+14155550123", "tags": "\#(hundred)"}"#).json["tags"] as? [String] == (0..<100).map { "t\($0)" })
+        #expect(
+            try await create(#"{"phone": "+14155550123", "tags": "\#(hundred)"}"#).json["tags"] as? [String] == (0..<100).map { "t\($0)" })
         // Duplicates count once: 101 items with one repeat is 100 tags.
         #expect(try await create(#"{"phone": "+14155550123", "tags": "\#(hundred),t5"}"#).status == .created)
         let tooMany = (0..<101).map { "t\($0)" }.joined(separator: ",")
@@ -110,15 +115,27 @@ struct FieldValidationTests {
         let long = try await create(#"{"phone": "+14155550123", "tags": "\#(sixtyFour)x"}"#)
         #expect(long.errors["tags"]?.first?.contains("too long") == true)
         #expect(try await create(#"{"phone": "+14155550123", "tags": ["a,b"]}"#).errors["tags"] == ["a tag must not contain a comma"])
-        #expect(try await create(#"{"phone": "+14155550123", "tags": "a\u0007b"}"#).errors["tags"] == ["a tag must not contain control characters"])
-        #expect(try await create(#"{"phone": "+14155550123", "tags": ["a", 1]}"#).errors["tags"] == ["tags must be a string or an array of strings"])
-        #expect(try await create(#"{"phone": "+14155550123", "tags": {"a": 1}}"#).errors["tags"] == ["tags must be a string or an array of strings"])
+        #expect(
+            try await create(#"{"phone": "+14155550123", "tags": "a\u0007b"}"#).errors["tags"] == [
+                "a tag must not contain control characters"
+            ])
+        #expect(
+            try await create(#"{"phone": "+14155550123", "tags": ["a", 1]}"#).errors["tags"] == [
+                "tags must be a string or an array of strings"
+            ])
+        #expect(
+            try await create(#"{"phone": "+14155550123", "tags": {"a": 1}}"#).errors["tags"] == [
+                "tags must be a string or an array of strings"
+            ])
     }
 
     @Test func metadataMustBeABoundedObject() async throws {
         #expect(try await create(#"{"phone": "+14155550123", "metadata": null}"#).text.contains(#""metadata":{}"#))
         for value in ["[]", "1", #""text""#, "true"] {
-            #expect(try await create(#"{"phone": "+14155550123", "metadata": \#(value)}"#).errors["metadata"] == ["metadata must be a JSON object"])
+            #expect(
+                try await create(#"{"phone": "+14155550123", "metadata": \#(value)}"#).errors["metadata"] == [
+                    "metadata must be a JSON object"
+                ])
         }
         // Exactly 65,536 bytes as sent and as stored (jsonb writes `{"k": "…"}`) is fine; one more is not.
         let filler = 65_536 - #"{"k": ""}"#.utf8.count
@@ -126,7 +143,8 @@ struct FieldValidationTests {
         #expect(exact.utf8.count == 65_536)
         #expect(try await create(#"{"phone": "+14155550123", "metadata": \#(exact)}"#).status == .created)
         let over = #"{"k": "\#(String(repeating: "x", count: filler + 1))"}"#
-        #expect(try await create(#"{"phone": "+14155550123", "metadata": \#(over)}"#).errors["metadata"]?.first?.contains("too long") == true)
+        #expect(
+            try await create(#"{"phone": "+14155550123", "metadata": \#(over)}"#).errors["metadata"]?.first?.contains("too long") == true)
         // 65,536 bytes as sent without the space, so 65,537 as stored.
         let compact = #"{"k":"\#(String(repeating: "x", count: filler + 1))"}"#
         #expect(compact.utf8.count == 65_536)
@@ -141,7 +159,10 @@ struct FieldValidationTests {
         let deep = try await create(#"{"phone": "+14155550123", "metadata": \#(nested(5000))}"#)
         #expect(deep.status == .unprocessableContent)
         #expect(deep.errors["metadata"] == ["metadata is nested too deeply (at most 32 levels)"])
-        #expect(try await create(#"{"phone": "+14155550123", "metadata": {"n": 1e999999}}"#).errors["metadata"] == ["metadata has a number out of range"])
+        #expect(
+            try await create(#"{"phone": "+14155550123", "metadata": {"n": 1e999999}}"#).errors["metadata"] == [
+                "metadata has a number out of range"
+            ])
     }
 
     @Test(arguments: [

@@ -43,8 +43,15 @@ struct BodyGenerator {
     mutating func fieldValue(_ key: String) -> String {
         if Int.random(in: 0..<4, using: &random) == 0 { return atOrBeyondLimit(key) }
         switch Int.random(in: 0..<6, using: &random) {
-        case 0 where key == "phone": return jsonString(["+33 6 12 34 56 78", "+1 (415) 555-01\(Int.random(in: 10...99, using: &random))", "+٣٣٦١٢٣٤٥٦٧٨", "++1", "+1 ext 5", "0612"].randomElement(using: &random)!)
-        case 1 where key == "tags": return "[" + (0..<Int.random(in: 0...120, using: &random)).map { _ in jsonString(string(maxLength: 70)) }.joined(separator: ",") + "]"
+        case 0 where key == "phone":
+            return jsonString(
+                [
+                    "+33 6 12 34 56 78", "+1 (415) 555-01\(Int.random(in: 10...99, using: &random))", "+٣٣٦١٢٣٤٥٦٧٨", "++1", "+1 ext 5",
+                    "0612",
+                ].randomElement(using: &random)!)
+        case 1 where key == "tags":
+            return "[" + (0..<Int.random(in: 0...120, using: &random)).map { _ in jsonString(string(maxLength: 70)) }.joined(separator: ",")
+                + "]"
         case 2 where key == "metadata": return nested(Int.random(in: 1...80, using: &random))
         default: return value(depth: 0)
         }
@@ -54,12 +61,16 @@ struct BodyGenerator {
         switch Int.random(in: 0..<(depth > 3 ? 6 : 8), using: &random) {
         case 0: return "null"
         case 1: return Bool.random(using: &random) ? "true" : "false"
-        case 2: return ["0", "-0", "1e999999", "123456789012345678901234567890", "-1.5E-300", "8742.00", "1e-99999"].randomElement(using: &random)!
+        case 2:
+            return ["0", "-0", "1e999999", "123456789012345678901234567890", "-1.5E-300", "8742.00", "1e-99999"].randomElement(
+                using: &random)!
         case 3, 4: return jsonString(string(maxLength: Int.random(in: 0...3, using: &random) == 0 ? 2_000 : 30))
         case 5: return #""\u0000 \ud83d\ude00 \u00e9""#
         case 6: return "[" + (0..<Int.random(in: 0...4, using: &random)).map { _ in value(depth: depth + 1) }.joined(separator: ",") + "]"
         default:
-            return "{" + (0..<Int.random(in: 0...4, using: &random)).map { _ in "\(jsonString(string(maxLength: 6))): \(value(depth: depth + 1))" }.joined(separator: ",") + "}"
+            return "{"
+                + (0..<Int.random(in: 0...4, using: &random)).map { _ in "\(jsonString(string(maxLength: 6))): \(value(depth: depth + 1))" }
+                .joined(separator: ",") + "}"
         }
     }
 
@@ -69,7 +80,11 @@ struct BodyGenerator {
         switch key {
         case "phone":
             return jsonString("+1" + String(repeating: ["4", "٣", " ", "0"].randomElement(using: &random)!, count: 31 * factor))
-        case "name": return jsonString(String(repeating: ["x", "é", "😀", " "].randomElement(using: &random)!, count: 255 * factor + Int.random(in: 0...1, using: &random)))
+        case "name":
+            return jsonString(
+                String(
+                    repeating: ["x", "é", "😀", " "].randomElement(using: &random)!,
+                    count: 255 * factor + Int.random(in: 0...1, using: &random)))
         case "email": return jsonString(String(repeating: "a", count: 64 * factor) + "@" + String(repeating: "b", count: 63) + ".com")
         case "tags", "add_tags":
             let pair = normalizationPairs.randomElement(using: &random)!
@@ -90,14 +105,19 @@ struct BodyGenerator {
         String(repeating: "9", count: 400), "-" + String(repeating: "1", count: 400) + "." + String(repeating: "0", count: 400), "1e65000",
     ]
     /// The same text in NFC and in NFD.
-    let normalizationPairs = [("\u{E9}t\u{E9}", "e\u{301}te\u{301}"), ("\u{C5}", "A\u{30A}"), ("\u{1E9B}\u{323}", "\u{17F}\u{323}\u{307}"), ("한", "\u{1112}\u{1161}\u{11AB}")]
+    let normalizationPairs = [
+        ("\u{E9}t\u{E9}", "e\u{301}te\u{301}"), ("\u{C5}", "A\u{30A}"), ("\u{1E9B}\u{323}", "\u{17F}\u{323}\u{307}"),
+        ("한", "\u{1112}\u{1161}\u{11AB}"),
+    ]
 
     mutating func nested(_ levels: Int) -> String {
         String(repeating: #"{"a":["#, count: levels / 2) + "1" + String(repeating: "]}", count: levels / 2)
     }
 
     mutating func string(maxLength: Int) -> String {
-        let pools: [ClosedRange<UInt32>] = [0x20...0x7E, 0x00...0x1F, 0xA0...0x2FF, 0x600...0x6FF, 0x4E00...0x4E80, 0x1F600...0x1F64F, 0xFFF0...0xFFFD]
+        let pools: [ClosedRange<UInt32>] = [
+            0x20...0x7E, 0x00...0x1F, 0xA0...0x2FF, 0x600...0x6FF, 0x4E00...0x4E80, 0x1F600...0x1F64F, 0xFFF0...0xFFFD,
+        ]
         var text = ""
         for _ in 0..<Int.random(in: 0...maxLength, using: &random) {
             let pool = pools.randomElement(using: &random)!
@@ -107,8 +127,11 @@ struct BodyGenerator {
     }
 
     mutating func garbage() -> String {
-        ["", "{", "}", "[1,2", #"{"phone":}"#, "{'phone': 1}", "nul", "\u{1}", #"{"a":"\x"}"#, #"{"a": "\ud800"}"#, String(repeating: "[", count: 10_000), "{\"phone\": \"+1\" \"x\"}"]
-            .randomElement(using: &random)!
+        [
+            "", "{", "}", "[1,2", #"{"phone":}"#, "{'phone': 1}", "nul", "\u{1}", #"{"a":"\x"}"#, #"{"a": "\ud800"}"#,
+            String(repeating: "[", count: 10_000), "{\"phone\": \"+1\" \"x\"}",
+        ]
+        .randomElement(using: &random)!
     }
 }
 

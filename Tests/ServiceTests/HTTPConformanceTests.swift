@@ -46,7 +46,10 @@ struct HTTPConformanceTests {
             ("huge chunk size", Self.head + auth + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n{}\r\n0\r\n\r\n", false, 400),
             ("LF-only chunk lines", Self.head + auth + "Transfer-Encoding: chunked\r\n\r\n2\n{}\n0\n\n", true, 400),
             ("chunk shorter than its size", Self.head + auth + "Transfer-Encoding: chunked\r\n\r\n10\r\n{}\r\n", true, 400),
-            ("body shorter than Content-Length", Self.head + auth + "Content-Length: 100\r\n\r\n" + #"{"phone": "+14155550123"}"#, true, 400),
+            (
+                "body shorter than Content-Length", Self.head + auth + "Content-Length: 100\r\n\r\n" + #"{"phone": "+14155550123"}"#, true,
+                400
+            ),
             ("two Content-Lengths", Self.head + auth + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", false, 400),
             ("NUL in a header", Self.head + auth + "X-Evil: a\u{0}b\r\nContent-Length: 2\r\n\r\n{}", false, 400),
             ("1 MB header", Self.head + "X-Big: " + String(repeating: "a", count: 1_000_000) + "\r\n\r\n", false, 400),
@@ -78,8 +81,10 @@ struct HTTPConformanceTests {
         let codings = ["chunked", "xchunked", "gzip", "chunked, chunked", "identity", " chunked", "CHUNKED", "chunked;q=1", ""]
         let sizes = ["zz", "ffffffffffffffffff", "-1", "2a", "0x10", "1;ext=1", "", " 2", "+2", "\(body.utf8.count + 5)"]
         func mutated() -> String {
-            var head = ["POST /api/v1/actions/create-contact HTTP/1.1", "Host: localhost", "Authorization: Bearer \(token)",
-                        "Content-Type: application/json"]
+            var head = [
+                "POST /api/v1/actions/create-contact HTTP/1.1", "Host: localhost", "Authorization: Bearer \(token)",
+                "Content-Type: application/json",
+            ]
             var payload = body
             switch Int.random(in: 0..<7, using: &random) {
             case 0:
@@ -87,8 +92,9 @@ struct HTTPConformanceTests {
                 payload = "\(sizes.randomElement(using: &random)!)\r\n\(body)\r\n0\r\n\r\n"
             case 1:
                 head.append("Content-Length: \(body.utf8.count)")
-                head.append(["Content-Length: 1", "Host: other", "Transfer-Encoding: chunked", "Expect: 100-continue", "Expect: x"]
-                    .randomElement(using: &random)!)
+                head.append(
+                    ["Content-Length: 1", "Host: other", "Transfer-Encoding: chunked", "Expect: 100-continue", "Expect: x"]
+                        .randomElement(using: &random)!)
             case 2: head.append("Content-Length: \(Int.random(in: 0...(body.utf8.count * 2), using: &random))")
             default: head.append("Content-Length: \(body.utf8.count)")
             }
@@ -111,7 +117,9 @@ struct HTTPConformanceTests {
                 // halved: an answer that waited for it would fail, a loaded CI machine (once 3.1 s
                 // beside 30 suites) does not.
                 #expect(ContinuousClock.now - started < .seconds(5), "#\(index): \(raw.debugDescription.prefix(300))")
-                #expect((200..<500).contains(reply.status) || reply.status == 501, "#\(index): \(raw.debugDescription.prefix(300)) → \(reply.text.prefix(200))")
+                #expect(
+                    (200..<500).contains(reply.status) || reply.status == 501,
+                    "#\(index): \(raw.debugDescription.prefix(300)) → \(reply.text.prefix(200))")
                 if reply.status >= 400 {
                     let error = Self.errorBody(reply.text)
                     #expect(error?["message"] is String && error?["code"] is String, "#\(index): \(reply.text.prefix(300))")
@@ -124,7 +132,10 @@ struct HTTPConformanceTests {
 
     @Test func hostIsRequiredOnceInHTTP11() async throws {
         try await withLiveService { service in
-            for raw in ["GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"] {
+            for raw in [
+                "GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                "GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+            ] {
                 let reply = try await Self.answer(raw, port: service.port)
                 #expect(reply.status == 400, "\(raw.debugDescription): \(reply.text.prefix(200))")
                 #expect(Self.errorBody(reply.text)?["code"] as? String == "bad_request")
@@ -220,7 +231,8 @@ struct HTTPConformanceTests {
                 #expect(lower.contains("content-length: ") && !lower.contains("content-length: 0\r\n"), "\(path)")
                 #expect(reply.text.hasSuffix("\r\n\r\n"), "\(path): a HEAD answer has no body")
             }
-            let unauthenticated = try await Self.answer("HEAD /api/v1/tags HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: service.port)
+            let unauthenticated = try await Self.answer(
+                "HEAD /api/v1/tags HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: service.port)
             #expect(unauthenticated.status == 401)
         }
     }
@@ -247,7 +259,11 @@ struct HTTPConformanceTests {
 
 /// Request methods for table-driven tests (HTTPTypes' method is not `Sendable`-literal friendly).
 enum HTTPMethodName: String, CustomStringConvertible {
-    case get = "GET", put = "PUT", delete = "DELETE", post = "POST", patch = "PATCH"
+    case get = "GET"
+    case put = "PUT"
+    case delete = "DELETE"
+    case post = "POST"
+    case patch = "PATCH"
     var method: HTTPRequest.Method { HTTPRequest.Method(rawValue)! }
     var description: String { rawValue }
 }

@@ -9,8 +9,9 @@ import Service
 import ServiceLifecycle
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Hostile and noisy clients", .tags(.realClock))

@@ -131,7 +131,10 @@ struct HostileInputTests {
             let exploding = try await api.create(#"{"phone": "+14155550123", "metadata": {"n": 1e131071}}"#, token: token)
             #expect(exploding.errors["metadata"] == [Metadata.tooLongAsStored])
             let many = "{" + (0..<1000).map { #""k\#($0)": 1e100000"# }.joined(separator: ",") + "}"
-            #expect(try await api.create(#"{"phone": "+14155550123", "metadata": \#(many)}"#, token: token).errors["metadata"] == [Metadata.tooLongAsStored])
+            #expect(
+                try await api.create(#"{"phone": "+14155550123", "metadata": \#(many)}"#, token: token).errors["metadata"] == [
+                    Metadata.tooLongAsStored
+                ])
             let outOfRange = try await api.create(#"{"phone": "+14155550123", "metadata": {"n": 1e131072, "m": 1e-16384}}"#, token: token)
             #expect(outOfRange.errors["metadata"] == ["metadata has a number out of range"])
             // Under the limit as stored: accepted, and given back whole.
@@ -214,7 +217,8 @@ struct HostileInputTests {
             #expect((contact["tags"] as? [String])?.count == 100)
             // Replacing some while adding stays legal when the result fits.
             let swapped = try await api.send(
-                .post, "/api/v1/actions/update-contact", token: token, body: #"{"phone": "+14155550123", "remove_tags": "a0", "add_tags": "b0"}"#)
+                .post, "/api/v1/actions/update-contact", token: token,
+                body: #"{"phone": "+14155550123", "remove_tags": "a0", "add_tags": "b0"}"#)
             #expect(swapped.status == .ok, "\(swapped.text.prefix(200))")
         }
     }
@@ -245,7 +249,9 @@ struct HostileInputTests {
 
     @Test func dateFractionsRoundUpToTheMicrosecond() throws {
         let base = try #require(RFC3339.parse("2026-05-07T08:14:23Z")).timeIntervalSince1970
-        let cases: [(String, Int)] = [("2026-05-07T08:14:23.0000001Z", 1), ("2026-05-07T08:14:23.000001Z", 1), ("2026-05-07T08:14:23.5Z", 500_000)]
+        let cases: [(String, Int)] = [
+            ("2026-05-07T08:14:23.0000001Z", 1), ("2026-05-07T08:14:23.000001Z", 1), ("2026-05-07T08:14:23.5Z", 500_000),
+        ]
         for (text, micros) in cases {
             let date = try #require(RFC3339.parse(text))
             #expect(Int(((date.timeIntervalSince1970 - base) * 1_000_000).rounded()) == micros, "\(text)")
@@ -259,8 +265,10 @@ struct HostileInputTests {
         let composed = "\u{E9}t\u{E9}"
         let decomposed = "e\u{301}te\u{301}"
         try await TestAPI.with { api in
-            #expect(try await api.create(#"{"phone": "+14155550123", "tags": [\#(jsonString(composed))]}"#, token: token).status == .created)
-            #expect(try await api.create(#"{"phone": "+14155550124", "tags": [\#(jsonString(decomposed))]}"#, token: token).status == .created)
+            #expect(
+                try await api.create(#"{"phone": "+14155550123", "tags": [\#(jsonString(composed))]}"#, token: token).status == .created)
+            #expect(
+                try await api.create(#"{"phone": "+14155550124", "tags": [\#(jsonString(decomposed))]}"#, token: token).status == .created)
             let tags = try await api.send(.get, "/api/v1/tags", token: token)
             let listed = try #require(tags.json["data"] as? [[String: Any]])
             #expect(listed.count == 1)
@@ -336,7 +344,9 @@ func threadCPUTime(_ body: () throws -> Void) rethrows -> Duration {
         // declared by whichever C module Swift met first (CDispatch in a fresh build), which
         // MemberImportVisibility then asks this file to import.
         var time: (seconds: Int, nanoseconds: Int) = (0, 0)
-        withUnsafeMutableBytes(of: &time) { _ = clock_gettime(CLOCK_THREAD_CPUTIME_ID, $0.baseAddress!.assumingMemoryBound(to: timespec.self)) }
+        withUnsafeMutableBytes(of: &time) {
+            _ = clock_gettime(CLOCK_THREAD_CPUTIME_ID, $0.baseAddress!.assumingMemoryBound(to: timespec.self))
+        }
         return .seconds(time.seconds) + .nanoseconds(time.nanoseconds)
     }
     let start = now()

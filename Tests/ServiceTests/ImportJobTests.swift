@@ -6,9 +6,10 @@ import Logging
 import NIOCore
 import PGStore
 import ServiceLifecycle
-@testable import Service
 import TestSupport
 import Testing
+
+@testable import Service
 
 /// `POST /api/v1/imports` and its jobs (API.md, "Bulk over HTTP"), through the router and the
 /// runner that `contacts serve` runs, on the application role.
@@ -37,8 +38,10 @@ struct ImportJobTests {
 
     /// How many rows the tenant has in the job tables.
     static func stored(_ api: TestAPI, tenant: UUID) async throws -> (jobs: Int, uploads: Int, errors: Int) {
-        (try await count(api, "import_jobs", tenant: tenant), try await count(api, "import_uploads", tenant: tenant),
-         try await count(api, "import_errors", tenant: tenant))
+        (
+            try await count(api, "import_jobs", tenant: tenant), try await count(api, "import_uploads", tenant: tenant),
+            try await count(api, "import_errors", tenant: tenant)
+        )
     }
 
     @Test func aJobsWholeLifeCountsEachPhoneOnceAndReportsItsErrors() async throws {
@@ -46,7 +49,8 @@ struct ImportJobTests {
         try await TestAPI.with { api in
             _ = try await api.create(#"{"phone": "+14155550101", "name": "Old", "tags": "a"}"#, token: token)
             _ = try await api.create(#"{"phone": "+14155550104", "name": "Same", "email": "same@example.com"}"#, token: token)
-            let csv = "phone,name,email,tags,metadata\r\n"
+            let csv =
+                "phone,name,email,tags,metadata\r\n"
                 + "+1 415 555 0101,New,,\"a, b\",\r\n"  // row 2: updated
                 + "+14155550102,First,,,\r\n"  // row 3: superseded by row 5
                 + "0612345678,Bad,not-an-email,,\r\n"  // row 4: invalid (phone, email)
@@ -75,8 +79,9 @@ struct ImportJobTests {
             #expect(report.headers[.contentType] == "text/csv; charset=utf-8")
             let lines = report.text.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
             #expect(lines.first == "row,field,reason")
-            #expect(lines.dropFirst().filter { !$0.isEmpty }.map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
-                == ["4,phone", "4,email", "7,row"])
+            #expect(
+                lines.dropFirst().filter { !$0.isEmpty }.map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
+                    == ["4,phone", "4,email", "7,row"])
 
             let second = try await api.send(.get, "/api/v1/contacts?phone=%2B14155550102", token: token)
             let contact = try #require((second.json["data"] as? [[String: Any]])?.first)
@@ -127,7 +132,8 @@ struct ImportJobTests {
             #expect(added["name"] is NSNull && added["tags"] as? [String] == [])
             let jobs = try await api.send(.get, "/api/v1/imports", token: token)
             let job = try #require((jobs.json["data"] as? [[String: Any]])?.first)
-            #expect((job["rows"] as? [String: Int]) == ["read": 2, "created": 1, "updated": 1, "unchanged": 0, "superseded": 0, "invalid": 0])
+            #expect(
+                (job["rows"] as? [String: Int]) == ["read": 2, "created": 1, "updated": 1, "unchanged": 0, "superseded": 0, "invalid": 0])
         }
     }
 
@@ -274,8 +280,9 @@ struct ImportJobTests {
             try await withLiveService({ $0.imports.bodyLimit = 64 * 1024 }) { service in
                 let client = try RawClient(port: service.port)
                 defer { client.close() }
-                client.send("POST /api/v1/imports HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
-                    + "Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n")
+                client.send(
+                    "POST /api/v1/imports HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                        + "Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n")
                 var answer = ""
                 for _ in 0..<40 where answer.isEmpty {
                     let piece = String(repeating: "+14155550151\n", count: 500)
@@ -367,7 +374,8 @@ struct ImportJobTests {
                         headers: [.authorization: "Bearer \(token)", .contentType: "text/csv"],
                         body: ByteBuffer(string: "phone\n+14155550171\n")
                     ) { response in
-                        (try? JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])?["id"] as? String
+                        (try? JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])?["id"]
+                            as? String
                     }
                 }
                 let job = try #require(id.flatMap(ULID.init(string:)))

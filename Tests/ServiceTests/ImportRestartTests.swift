@@ -1,10 +1,12 @@
 import Foundation
 import PGStore
-@testable import Service
 import TestSupport
 import Testing
+
+@testable import Service
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real binary killed (SIGKILL) in the middle of an import job, then started again: the job

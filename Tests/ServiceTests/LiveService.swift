@@ -7,8 +7,9 @@ import Service
 import ServiceLifecycle
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A raw TCP client on loopback, for clients that misbehave below HTTP.
@@ -112,7 +113,12 @@ func startServiceProcess(_ environment: [String: String]) throws -> (process: Pr
 }
 
 func isListening(port: Int) async throws -> Bool {
-    try await eventually { (try? RawClient(port: port)).map { client in client.close(); return true } ?? false }
+    try await eventually {
+        (try? RawClient(port: port)).map { client in
+            client.close()
+            return true
+        } ?? false
+    }
 }
 
 /// The ports of a live service.
@@ -183,4 +189,3 @@ func withLiveService(
     await group.triggerGracefulShutdown()
     try await running.value
 }
-

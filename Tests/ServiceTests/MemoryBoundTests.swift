@@ -2,11 +2,13 @@ import Foundation
 import HTTPTypes
 import Logging
 import PGStore
-@testable import Service
 import TestSupport
 import Testing
+
+@testable import Service
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a job costs in memory, read from `/proc` around it. `make test` runs this suite in a

@@ -12,12 +12,14 @@ import Testing
 struct ObservabilityTests {
     @Test func requestIDIsTakenFromTheClientOrGeneratedAndEchoed() async throws {
         try await TestAPI.with { api in
-            let given = try await api.sendHeaders([HTTPField.Name("X-Request-Id")!: "client-abc-123"], method: .get, uri: "/healthz", body: nil)
+            let given = try await api.sendHeaders(
+                [HTTPField.Name("X-Request-Id")!: "client-abc-123"], method: .get, uri: "/healthz", body: nil)
             #expect(given.headers[HTTPField.Name("X-Request-Id")!] == "client-abc-123")
             let generated = try await api.sendHeaders([:], method: .get, uri: "/nowhere", body: nil)
             #expect(generated.status == .notFound)
             #expect(generated.headers[HTTPField.Name("X-Request-Id")!]?.count == 26)
-            let tooLong = try await api.sendHeaders([HTTPField.Name("X-Request-Id")!: String(repeating: "x", count: 300)], method: .get, uri: "/healthz", body: nil)
+            let tooLong = try await api.sendHeaders(
+                [HTTPField.Name("X-Request-Id")!: String(repeating: "x", count: 300)], method: .get, uri: "/healthz", body: nil)
             #expect(tooLong.headers[HTTPField.Name("X-Request-Id")!]?.count == 26)
         }
     }
@@ -35,7 +37,11 @@ struct ObservabilityTests {
                 body: nil, logger: logger)
         }
         let lines = logs.entries.map(\.line)
-        #expect(lines.contains { $0.contains("request.id=trace-me") && $0.contains("http.route=/api/v1/actions/create-contact") && $0.contains("http.status=201") })
+        #expect(
+            lines.contains {
+                $0.contains("request.id=trace-me") && $0.contains("http.route=/api/v1/actions/create-contact")
+                    && $0.contains("http.status=201")
+            })
         for secret in [token, "14155550177", "Secret Name", "secret@example.com"] {
             #expect(!lines.contains { $0.contains(secret) }, "\(secret) leaked into the logs")
         }

@@ -30,7 +30,8 @@ struct OneCallWriteTests {
             #expect(again.json["id"] as? String == first.json["id"] as? String)
             #expect(again.json["updated_at"] as? String == first.json["updated_at"] as? String)
             #expect(try await version(api, tenant) == before, "an identical write made a new row version")
-            let linksAfter = try await api.rows(tenant: tenant, "SELECT string_agg(xmin::text, ',' ORDER BY position) AS x FROM contact_tags")
+            let linksAfter = try await api.rows(
+                tenant: tenant, "SELECT string_agg(xmin::text, ',' ORDER BY position) AS x FROM contact_tags")
             #expect(try linksAfter[0].decode(String.self, column: "x") == links[0].decode(String.self, column: "x"))
         }
     }

@@ -4,8 +4,9 @@ import Hummingbird
 import Logging
 import NIOCore
 import PGStore
-@testable import Service
 import Testing
+
+@testable import Service
 
 @Suite("The OpenAPI document stays true")
 struct OpenAPITests {
@@ -70,7 +71,8 @@ struct OpenAPITests {
         let tags = Self.value(["components", "schemas", "Tags", "oneOf"]) as? [[String: Any]] ?? []
         let tagItems = tags.compactMap { $0["items"] as? [String: Any] }.first
         #expect(tagItems?["maxLength"] as? Int == TagList.maximumTagLength)
-        #expect((Self.value(["components", "schemas", "Tags", "description"]) as? String)?.contains("\(TagList.maximumCount) tags") == true)
+        #expect(
+            (Self.value(["components", "schemas", "Tags", "description"]) as? String)?.contains("\(TagList.maximumCount) tags") == true)
         #expect(schema("CreateContacts", "contacts", "maxItems") == ContactsController.maximumBatch)
         let parameters = Self.value(["paths", "/api/v1/contacts", "get", "parameters"]) as? [[String: Any]] ?? []
         let limit = parameters.first { $0["name"] as? String == "limit" }?["schema"] as? [String: Any]
@@ -99,8 +101,11 @@ struct OpenAPITests {
         configuration.imports.bodyLimit = 70_000
         configuration.rateLimit = .init(rate: 7, burst: 9)
         let served = Self.parse(OpenAPIDocument.served(by: configuration))
-        #expect(Self.value(["paths", "/api/v1/actions/update-contact", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 1000)
-        #expect(Self.value(["paths", "/api/v1/actions/create-contacts", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 50_000)
+        #expect(
+            Self.value(["paths", "/api/v1/actions/update-contact", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 1000)
+        #expect(
+            Self.value(["paths", "/api/v1/actions/create-contacts", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 50_000
+        )
         #expect(Self.value(["paths", "/api/v1/imports", "post", "requestBody", "x-maximum-bytes"], in: served) as? Int == 70_000)
         #expect(Self.value(["info", "x-rate-limit", "requests-per-second"], in: served) as? Int == 7)
         #expect(Self.value(["info", "x-rate-limit", "burst"], in: served) as? Int == 9)
@@ -116,14 +121,16 @@ struct OpenAPITests {
             let router = buildRouter(pool: api.pool, configuration: api.configuration)
             let served = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
             let documented = Set(Self.documented.map { "\($0.method) \($0.path)" })
-            #expect(served == documented, "served only: \(served.subtracting(documented)); documented only: \(documented.subtracting(served))")
+            #expect(
+                served == documented, "served only: \(served.subtracting(documented)); documented only: \(documented.subtracting(served))")
         }
     }
 
     /// Each documented status, provoked on its route, with the headers the document promises.
     @Test func everyDocumentedStatusIsReachableWithItsHeaders() async throws {
         let (token, tenant, _) = try await TestEnvironment.tenant()
-        let noWorkspace = try await TestEnvironment.asOwner { admin, _ in try await admin.createAccount(name: "nows", withWorkspace: false) }.token
+        let noWorkspace = try await TestEnvironment.asOwner { admin, _ in try await admin.createAccount(name: "nows", withWorkspace: false)
+        }.token
         let documented = Self.documented
         #expect(documented.count > 60)
         func check(_ reply: Reply, _ path: String, _ method: String, _ status: Int, _ uri: String) {
@@ -144,7 +151,8 @@ struct OpenAPITests {
             }
             // An import job, and one whose report retention has deleted (410).
             func newJob() async throws -> String {
-                try await api.send(.post, "/api/v1/imports", token: token, body: "phone\nbad\n", contentType: "text/csv").json["id"] as? String ?? ""
+                try await api.send(.post, "/api/v1/imports", token: token, body: "phone\nbad\n", contentType: "text/csv").json["id"]
+                    as? String ?? ""
             }
             let expired = try await newJob()
             await ImportJobRunner(pool: api.pool, configuration: .init(), logger: Logger(label: "imports")).runQueued(tenant: tenant)
@@ -159,7 +167,9 @@ struct OpenAPITests {
             func newWebhook() async throws -> String {
                 let listed = try await api.send(.get, "/api/v1/webhooks", token: token).json["data"] as? [[String: Any]] ?? []
                 if listed.count >= 9 {
-                    for endpoint in listed { _ = try await api.send(.delete, "/api/v1/webhooks/\(endpoint["id"] as? String ?? "")", token: token) }
+                    for endpoint in listed {
+                        _ = try await api.send(.delete, "/api/v1/webhooks/\(endpoint["id"] as? String ?? "")", token: token)
+                    }
                 }
                 return try await api.send(.post, "/api/v1/webhooks", token: token, body: Self.validBody("/api/v1/webhooks", phone: ""))
                     .json["id"] as? String ?? ""
@@ -169,8 +179,14 @@ struct OpenAPITests {
                 let isImport = path.hasPrefix("/api/v1/imports")
                 let isWebhook = path.hasPrefix("/api/v1/webhooks/")
                 let existing = try await newContact()
-                let id = status == 404 ? ULID().description : status == 410 ? expired : isImport ? try await newJob()
-                    : isWebhook ? try await newWebhook() : existing.id
+                let id =
+                    status == 404
+                    ? ULID().description
+                    : status == 410
+                        ? expired
+                        : isImport
+                            ? try await newJob()
+                            : isWebhook ? try await newWebhook() : existing.id
                 var uri = path.replacingOccurrences(of: "{id}", with: id)
                     .replacingOccurrences(of: "{file}", with: status == 404 ? "nothing.js" : "swagger-ui.css")
                 if path == "/api/v1/changes", status == 410 { uri += "?after=\(expiredChanges)" }
@@ -180,13 +196,16 @@ struct OpenAPITests {
                 var httpMethod = HTTPRequest.Method(method.uppercased())!
                 var accept: String?
                 switch status {
-                case 400: if method == "post" { body = "[" } else { uri += path == "/api/v1/changes" ? "?after=garbage" : "?cursor=garbage" }
+                case 400:
+                    if method == "post" { body = "[" } else { uri += path == "/api/v1/changes" ? "?after=garbage" : "?cursor=garbage" }
                 case 401: bearer = nil
                 case 404: body = method == "post" ? #"{"phone": "+14155559999"}"# : nil
                 case 405: httpMethod = .put
                 case 406: accept = "application/xml"
                 case 413:
-                    let limit = isImport ? api.configuration.imports.bodyLimit
+                    let limit =
+                        isImport
+                        ? api.configuration.imports.bodyLimit
                         : path.hasSuffix("create-contacts") ? api.configuration.batchBodyLimit : api.configuration.bodyLimit
                     body = String(repeating: " ", count: limit + 1)
                 case 415: contentType = "text/plain"
@@ -215,7 +234,8 @@ struct OpenAPITests {
                 let (limited, _, _) = try await TestEnvironment.tenant()
                 let uri = path.replacingOccurrences(of: "{id}", with: ULID().description)
                 let body = method == "post" ? Self.validBody(path, phone: "+14155550123") : nil
-                _ = try await api.send(HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body, contentType: Self.contentType(path))
+                _ = try await api.send(
+                    HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body, contentType: Self.contentType(path))
                 let reply = try await api.send(
                     HTTPRequest.Method(method.uppercased())!, uri, token: limited, body: body, contentType: Self.contentType(path))
                 check(reply, path, method, status, uri)
@@ -225,7 +245,8 @@ struct OpenAPITests {
         // below the router).
         try await withLiveService { service in
             for (path, method, status) in documented where status == 501 {
-                let raw = "POST \(path) HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                let raw =
+                    "POST \(path) HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
                     + "Content-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
                 let answer = try await HTTPConformanceTests.answer(raw, port: service.port)
                 #expect(answer.status == status, "\(method) \(path) → \(answer.status)")

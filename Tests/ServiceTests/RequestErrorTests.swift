@@ -1,7 +1,7 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import HTTPTypes
 import PGStore
 import Service
 import TestSupport
@@ -12,7 +12,10 @@ struct RequestErrorTests {
     @Test func badJSONIs400() async throws {
         let (token, _, _) = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
-            for body in ["", "{", #"{"phone": }"#, "[]", #""text""#, "42", "null", #"{"a":1} x"#, "{\"a\":\"\u{1}\"}", #"{"a": "\ud800"}"#, "{'a': 1}"] {
+            for body in [
+                "", "{", #"{"phone": }"#, "[]", #""text""#, "42", "null", #"{"a":1} x"#, "{\"a\":\"\u{1}\"}", #"{"a": "\ud800"}"#,
+                "{'a': 1}",
+            ] {
                 let reply = try await api.create(body, token: token)
                 #expect(reply.status == .badRequest, "\(body) → \(reply.text)")
                 #expect(reply.code == "invalid_json")
@@ -51,7 +54,10 @@ struct RequestErrorTests {
         try await TestAPI.with { api in
             let body = #"{"phone": "+14155550123"}"#
             var replies = [try await api.send(.post, "/api/v1/actions/create-contact", body: body)]
-            for header in ["Token abc", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer ctk_unknown0000000000000000000000000000000000", "Bearer ctk_\u{00e9}"] {
+            for header in [
+                "Token abc", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer ctk_unknown0000000000000000000000000000000000",
+                "Bearer ctk_\u{00e9}",
+            ] {
                 replies.append(try await api.sendRaw(authorization: header, body: body))
             }
             for reply in replies {

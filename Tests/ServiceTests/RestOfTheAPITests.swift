@@ -15,7 +15,9 @@ struct RestOfTheAPITests {
                 token: token)
             let update = try await api.send(
                 .post, "/api/v1/actions/update-contact", token: token,
-                body: #"{"phone": "+1 415 555 0123", "email": null, "metadata": {"a": null, "b": 2.50, "keep": {"y": null, "z": 3}}, "add_tags": "new, vip", "remove_tags": ["fr-FR"]}"#)
+                body:
+                    #"{"phone": "+1 415 555 0123", "email": null, "metadata": {"a": null, "b": 2.50, "keep": {"y": null, "z": 3}}, "add_tags": "new, vip", "remove_tags": ["fr-FR"]}"#
+            )
             #expect(update.status == .ok, "\(update.text)")
             #expect(update.json["id"] as? String == created.json["id"] as? String)
             #expect(update.json["name"] as? String == "Romain")
@@ -28,7 +30,8 @@ struct RestOfTheAPITests {
             #expect(update.json["created"] == nil)
             // tags replaces; metadata null clears.
             let replaced = try await api.send(
-                .post, "/api/v1/actions/update-contact", token: token, body: #"{"phone": "+14155550123", "tags": "z, a", "metadata": null, "name": ""}"#)
+                .post, "/api/v1/actions/update-contact", token: token,
+                body: #"{"phone": "+14155550123", "tags": "z, a", "metadata": null, "name": ""}"#)
             #expect(replaced.json["tags"] as? [String] == ["z", "a"])
             #expect(replaced.text.contains(#""metadata":{}"#))
             #expect(replaced.json["name"] is NSNull)
@@ -38,7 +41,8 @@ struct RestOfTheAPITests {
     @Test func updateOfAnUnknownPhoneIs404AndCreatesNothing() async throws {
         let (token, tenant, _) = try await TestEnvironment.tenant()
         try await TestAPI.with { api in
-            let reply = try await api.send(.post, "/api/v1/actions/update-contact", token: token, body: #"{"phone": "+14155550123", "add_tags": "ghost"}"#)
+            let reply = try await api.send(
+                .post, "/api/v1/actions/update-contact", token: token, body: #"{"phone": "+14155550123", "add_tags": "ghost"}"#)
             #expect(reply.status == .notFound)
             #expect(try await api.rows(tenant: tenant, "SELECT count(*) FROM tags")[0].decode(Int.self, at: 0) == 0)
             let invalid = try await api.send(.post, "/api/v1/actions/update-contact", token: token, body: #"{"name": "x"}"#)
@@ -83,8 +87,12 @@ struct RestOfTheAPITests {
                 #expect(try await api.send(.get, "/api/v1/contacts/\(bad)", token: a.token).status == .notFound, "\(bad)")
             }
             // Cross-tenant update and delete: 404, and A's contact is untouched.
-            #expect(try await api.send(.post, "/api/v1/actions/update-contact", token: b.token, body: #"{"phone": "+14155550123", "name": "B"}"#).status == .notFound)
-            #expect(try await api.send(.post, "/api/v1/actions/delete-contact", token: b.token, body: #"{"id": "\#(id)"}"#).status == .notFound)
+            #expect(
+                try await api.send(
+                    .post, "/api/v1/actions/update-contact", token: b.token, body: #"{"phone": "+14155550123", "name": "B"}"#
+                ).status == .notFound)
+            #expect(
+                try await api.send(.post, "/api/v1/actions/delete-contact", token: b.token, body: #"{"id": "\#(id)"}"#).status == .notFound)
             #expect(try await api.send(.get, "/api/v1/contacts/\(id)", token: a.token).json["name"] is NSNull)
         }
     }
@@ -99,7 +107,9 @@ struct RestOfTheAPITests {
             #expect(byPhone.json["deleted"] as? Bool == true)
             #expect(byPhone.json["id"] as? String == first.json["id"] as? String)
             #expect(try await api.rows(tenant: tenant, "SELECT count(*) FROM contact_tags")[0].decode(Int.self, at: 0) == 1)
-            #expect(try await api.send(.post, "/api/v1/actions/delete-contact", token: token, body: #"{"phone": "+14155550123"}"#).status == .notFound)
+            #expect(
+                try await api.send(.post, "/api/v1/actions/delete-contact", token: token, body: #"{"phone": "+14155550123"}"#).status
+                    == .notFound)
             let neither = try await api.send(.post, "/api/v1/actions/delete-contact", token: token, body: #"{}"#)
             #expect(neither.status == .unprocessableContent)
             #expect(try await api.send(.post, "/api/v1/actions/delete-contact", token: token, body: #"{"id": "nope"}"#).errors["id"] != nil)
@@ -125,7 +135,10 @@ struct RestOfTheAPITests {
             #expect(try await list("?tag=VIP") == [])
             #expect(try await list("?updated_since=2000-01-01T00:00:00Z&tag=other") == ["+14155550124"])
             #expect(try await list("?updated_since=2999-01-01T00:00:00%2B00:00") == [])
-            for (query, field) in [("?limit=0", "limit"), ("?limit=201", "limit"), ("?limit=x", "limit"), ("?updated_since=yesterday", "updated_since"), ("?phone=0612", "phone")] {
+            for (query, field) in [
+                ("?limit=0", "limit"), ("?limit=201", "limit"), ("?limit=x", "limit"), ("?updated_since=yesterday", "updated_since"),
+                ("?phone=0612", "phone"),
+            ] {
                 let reply = try await api.send(.get, "/api/v1/contacts\(query)", token: token)
                 #expect(reply.status == .unprocessableContent, "\(query)")
                 #expect(reply.errors[field] != nil, "\(query)")
@@ -173,7 +186,9 @@ struct RestOfTheAPITests {
             let plan = try await connection.pipeline([
                 PGQuery(.setLocal("app.tenant_id", tenant.uuidString)),
                 PGQuery(PGStatement("SET LOCAL enable_seqscan = off")),
-                PGQuery(PGStatement("EXPLAIN SELECT c.id FROM contacts c WHERE c.tenant_id = \(tenantLiteral) AND \(filter) ORDER BY c.id LIMIT 51")),
+                PGQuery(
+                    PGStatement(
+                        "EXPLAIN SELECT c.id FROM contacts c WHERE c.tenant_id = \(tenantLiteral) AND \(filter) ORDER BY c.id LIMIT 51")),
             ])[2].map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
             #expect(!plan.contains("Seq Scan"), "\(filter):\n\(plan)")
         }
@@ -268,7 +283,8 @@ struct RestOfTheAPITests {
             #expect(invalid.status == .ok)
             #expect((invalid.json["results"] as? [[String: Any]])?.map { $0["status"] as? Int } == [422, 422])
             let thousand = (0..<1000).map { #"{"phone": "+1415555\#(String(format: "%04d", $0))", "tags": "t\#($0 % 7)"}"# }
-            let full = try await api.send(.post, "/api/v1/actions/create-contacts", token: token, body: #"{"contacts": [\#(thousand.joined(separator: ","))]}"#)
+            let full = try await api.send(
+                .post, "/api/v1/actions/create-contacts", token: token, body: #"{"contacts": [\#(thousand.joined(separator: ","))]}"#)
             #expect((full.json["results"] as? [[String: Any]])?.allSatisfy { $0["status"] as? Int == 201 } == true)
         }
     }

@@ -22,7 +22,8 @@ struct RowLevelSecurityTests {
     @Test func tenantsSeeAndTouchOnlyTheirOwnRows() async throws {
         let a = try await TestEnvironment.tenant().tenant
         let b = try await TestEnvironment.tenant().tenant
-        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 4, acquireTimeout: .seconds(2)))) { pool in
+        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 4, acquireTimeout: .seconds(2))))
+        { pool in
             try await insertContact(pool, tenant: a, phone: "+33612345678")
             try await insertContact(pool, tenant: b, phone: "+33612345678")
             try await insertContact(pool, tenant: b, phone: "+33612345679")
@@ -54,7 +55,8 @@ struct RowLevelSecurityTests {
     @Test func insertingForAnotherTenantFails() async throws {
         let a = try await TestEnvironment.tenant().tenant
         let b = try await TestEnvironment.tenant().tenant
-        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 4, acquireTimeout: .seconds(2)))) { pool in
+        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 4, acquireTimeout: .seconds(2))))
+        { pool in
             let error = await #expect(throws: PGError.self) {
                 try await pool.withConnection { connection in
                     try await connection.pipeline([
@@ -72,7 +74,8 @@ struct RowLevelSecurityTests {
     /// not raise: Citus checks a moved shard's foreign keys in a session without our setting.
     @Test func withNoTenantSetNothingIsSeenOrTouched() async throws {
         let a = try await TestEnvironment.tenant().tenant
-        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 1, acquireTimeout: .seconds(2)))) { pool in
+        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 1, acquireTimeout: .seconds(2))))
+        { pool in
             try await insertContact(pool, tenant: a, phone: "+4915112345678")
             let fresh = try await PGConnection.connect(TestServer.app)
             defer { Task { await fresh.close() } }
@@ -107,7 +110,8 @@ struct RowLevelSecurityTests {
     @Test func theOwnerIsHeldToItsTenantToo() async throws {
         let a = try await TestEnvironment.tenant().tenant
         let b = try await TestEnvironment.tenant().tenant
-        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 1, acquireTimeout: .seconds(2)))) { pool in
+        try await withPool(ConnectionPool(connection: TestServer.app, configuration: .init(maxConnections: 1, acquireTimeout: .seconds(2))))
+        { pool in
             try await insertContact(pool, tenant: a, phone: "+4915112345678")
             try await insertContact(pool, tenant: b, phone: "+4915112345678")
         }

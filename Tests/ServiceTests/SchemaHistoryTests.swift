@@ -24,7 +24,9 @@ struct SchemaHistoryTests {
         // (but for the one-off fold that 018 drops, and the table recording the files).
         for node in old.nodes.indices {
             let fresh = try await new.fingerprint(node: node).filter { !$0.contains("schema_repeatables") }
-            #expect(built[node].filter { !fresh.contains($0) && !$0.contains("normalize_tags_to_nfc") } == [], "node \(node): only built by the history")
+            #expect(
+                built[node].filter { !fresh.contains($0) && !$0.contains("normalize_tags_to_nfc") } == [],
+                "node \(node): only built by the history")
             #expect(fresh.filter { !built[node].contains($0) } == [], "node \(node): only in the new database")
         }
 
@@ -38,8 +40,9 @@ struct SchemaHistoryTests {
         }
         #expect(try await Self.data(of: old, tenant: tenant) == before)
         let recorded = try await old.asOwner { try await $0.query(unprepared: "SELECT version, name FROM schema_migrations ORDER BY 1") }
-        #expect(try recorded.map { "\(try $0.decode(Int.self, at: 0))_\(try $0.decode(String.self, at: 1))" }
-            == schema.migrations.map { "\($0.version)_\($0.name)" })
+        #expect(
+            try recorded.map { "\(try $0.decode(Int.self, at: 0))_\(try $0.decode(String.self, at: 1))" }
+                == schema.migrations.map { "\($0.version)_\($0.name)" })
         // The functions that run are the files': a write through them works and is recorded.
         try await old.asOwner { connection in
             _ = try await connection.query(
@@ -75,8 +78,10 @@ struct SchemaHistoryTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let tar = Process()
         tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        tar.arguments = ["tar", "-xzf", TestServer.repository.appendingPathComponent("Tests/Fixtures/migrations-001-017.tar.gz").path,
-                         "-C", folder.path]
+        tar.arguments = [
+            "tar", "-xzf", TestServer.repository.appendingPathComponent("Tests/Fixtures/migrations-001-017.tar.gz").path,
+            "-C", folder.path,
+        ]
         try tar.run()
         tar.waitUntilExit()
         guard tar.terminationStatus == 0 else { throw CocoaError(.fileReadCorruptFile) }
@@ -88,7 +93,8 @@ struct SchemaHistoryTests {
         let (account, tenant) = (UUID(), UUID())
         try await database.asOwner { connection in
             try await connection.query(unprepared: "INSERT INTO accounts (id, name) VALUES ($1, 'history')", [account])
-            try await connection.query(unprepared: "INSERT INTO workspaces (id, account_id, name) VALUES ($1, $2, 'history')", [tenant, account])
+            try await connection.query(
+                unprepared: "INSERT INTO workspaces (id, account_id, name) VALUES ($1, $2, 'history')", [tenant, account])
             for (phone, tags) in [("+14155550101", "{a,b}"), ("+14155550102", "{b}")] {
                 _ = try await connection.query(
                     unprepared: "SELECT * FROM upsert_contact($1, $2, $3, 'Name', 'x@example.com', '{\"k\": 1}', $4::text[])",
@@ -126,9 +132,10 @@ struct ScratchDatabase {
 
     static func create() async throws -> ScratchDatabase {
         let name = "h_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let workers = ProcessInfo.processInfo.environment["TEST_CITUS_WORKER_URLS"].map {
-            $0.split(separator: " ").map { PGConnectionConfiguration(url: String($0)).with("user", "postgres") }
-        } ?? []
+        let workers =
+            ProcessInfo.processInfo.environment["TEST_CITUS_WORKER_URLS"].map {
+                $0.split(separator: " ").map { PGConnectionConfiguration(url: String($0)).with("user", "postgres") }
+            } ?? []
         let nodes = [TestServer.admin] + workers
         for node in nodes {
             let connection = try await PGConnection.connect(node)
@@ -145,7 +152,8 @@ struct ScratchDatabase {
             let socket = TestServer.socketDirectory
             try await coordinator.query(unprepared: "SELECT citus_set_coordinator_host($1, 5432)", [socket])
             for worker in workers {
-                let port = try await PGConnection.connect(worker).query(unprepared: "SELECT current_setting('port')::int")[0].decode(Int.self, at: 0)
+                let port = try await PGConnection.connect(worker).query(unprepared: "SELECT current_setting('port')::int")[0].decode(
+                    Int.self, at: 0)
                 try await coordinator.query(unprepared: "SELECT citus_add_node($1, $2)", [socket, port])
             }
             await coordinator.close()

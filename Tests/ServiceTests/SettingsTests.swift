@@ -9,10 +9,11 @@ import Testing
 @Suite("Settings: one table, a flag and a variable each")
 struct SettingsTests {
     static func load(arguments: [String] = [], environment: [String: String] = [:]) throws(ServiceSettingError) -> ServiceConfiguration {
-        try ServiceConfiguration.load(from: ConfigReader(providers: [
-            CommandLineArgumentsProvider(arguments: ["contacts"] + arguments),
-            EnvironmentVariablesProvider(environmentVariables: environment),
-        ]))
+        try ServiceConfiguration.load(
+            from: ConfigReader(providers: [
+                CommandLineArgumentsProvider(arguments: ["contacts"] + arguments),
+                EnvironmentVariablesProvider(environmentVariables: environment),
+            ]))
     }
 
     /// The flag and the variable the table prints are the ones swift-configuration reads.
@@ -27,7 +28,8 @@ struct SettingsTests {
                 continue
             }
             #expect(setting.defaultText(fromFlag) == setting.defaultText(fromVariable), "\(setting.key)")
-            #expect(setting.defaultText(fromFlag) != setting.defaultText(defaults), "\(setting.key): \(setting.flag) \(value) changed nothing")
+            #expect(
+                setting.defaultText(fromFlag) != setting.defaultText(defaults), "\(setting.key): \(setting.flag) \(value) changed nothing")
         }
     }
 
@@ -45,7 +47,8 @@ struct SettingsTests {
             (["--pool-size", "x"], "--pool-size"), (["--port", "70000"], "--port"), (["--log-level", "loud"], "--log-level"),
             (["--metrics-address", "9090"], "--metrics-address"), (["--rate-limit-per-second", "-1"], "--rate-limit-per-second"),
             (["--token-cache-seconds", "nan"], "--token-cache-seconds"), (["--webhooks-allow-http", "yes"], "--webhooks-allow-http"),
-            (["--webhooks-allow-networks", "10.0.0.0/40"], "--webhooks-allow-networks"), (["--changes-max-wait-seconds", "31"], "--changes-max-wait-seconds"),
+            (["--webhooks-allow-networks", "10.0.0.0/40"], "--webhooks-allow-networks"),
+            (["--changes-max-wait-seconds", "31"], "--changes-max-wait-seconds"),
         ] {
             #expect(throws: ServiceSettingError.self) { try Self.load(arguments: arguments) }
             do { _ = try Self.load(arguments: arguments) } catch { #expect(error.flag == flag) }
@@ -65,7 +68,8 @@ struct SettingsTests {
             let row = readme.split(separator: "\n").first { $0.hasPrefix("| `\(setting.flag)` |") }
             #expect(row != nil, "README has no row for \(setting.flag)")
             #expect(row?.contains("`\(setting.environmentVariable)`") == true, "\(setting.flag)")
-            #expect(row?.contains("`\(setting.defaultText(defaults))`") == true, "\(setting.flag): default \(setting.defaultText(defaults))")
+            #expect(
+                row?.contains("`\(setting.defaultText(defaults))`") == true, "\(setting.flag): default \(setting.defaultText(defaults))")
         }
     }
 

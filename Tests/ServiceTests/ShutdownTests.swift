@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
@@ -12,6 +9,10 @@ import ServiceLifecycle
 import TestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 @Suite("Graceful shutdown", .tags(.realClock))
 struct ShutdownTests {
     /// SIGTERM's path (ServiceLifecycle's graceful shutdown) while requests are in flight: the
@@ -21,7 +22,8 @@ struct ShutdownTests {
         var configuration = ServiceConfiguration()
         configuration.pool = .init(maxConnections: 1, acquireTimeout: .seconds(5))
         configuration.rateLimit = .off
-        let pool = ConnectionPool(connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")), configuration: configuration.pool)
+        let pool = ConnectionPool(
+            connection: configuration.database(url: TestServer.value("TEST_DATABASE_URL")), configuration: configuration.pool)
         let port = NIOLockedValueBox<Int?>(nil)
         let app = Application(
             router: buildRouter(pool: pool, configuration: configuration),

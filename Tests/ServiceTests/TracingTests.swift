@@ -8,8 +8,9 @@ import Service
 import ServiceLifecycle
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// OpenTelemetry over OTLP/HTTP, as an operator turns it on: the real `contacts serve` binary
@@ -28,7 +29,8 @@ struct TracingTests {
                 return resourceSpans.flatMap { ($0["scopeSpans"] as? [[String: Any]] ?? []) }
                     .flatMap { ($0["spans"] as? [[String: Any]] ?? []) }
                     .map { span in
-                        let attributes = (span["attributes"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) { result, attribute in
+                        let attributes = (span["attributes"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) {
+                            result, attribute in
                             let value = attribute["value"] as? [String: Any] ?? [:]
                             result[attribute["key"] as? String ?? ""] = value.values.first.map { "\($0)" }
                         }
@@ -91,7 +93,8 @@ struct TracingTests {
         let body = #"{"phone": "\#(phone)"}"#
         client.send(
             "POST /api/v1/actions/create-contact HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
-                + "Content-Type: application/json\r\ntraceparent: 00-\(traceID)-\(callerSpan)-01\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                + "Content-Type: application/json\r\ntraceparent: 00-\(traceID)-\(callerSpan)-01\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        )
         let answer = try await client.readResponse(within: .seconds(5))
         #expect(answer.hasPrefix("HTTP/1.1 201"), "\(answer.prefix(300))")
         #expect(answer.lowercased().contains("traceresponse: 00-\(traceID)-"), "\(answer.prefix(600))")

@@ -38,7 +38,10 @@ struct UnitTests {
     @Test func parserKeepsNumberTextRawRangesAndOrder() throws {
         let text = #"{"b": 1.50, "a": {"x": [1e3, -0]}, "b": "again"}"#
         let value = try JSONParser.parse(Array(text.utf8))
-        guard case .object(let members) = value else { Issue.record("not an object"); return }
+        guard case .object(let members) = value else {
+            Issue.record("not an object")
+            return
+        }
         #expect(members.map(\.key) == ["b", "a", "b"])
         #expect(members[0].value == .number("1.50"))
         #expect(value["b"]?.value == .string("again"))
@@ -48,7 +51,10 @@ struct UnitTests {
     }
 
     @Test func parserRejectsWhatRFC8259Rejects() {
-        for text in ["{", "}", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "+1", "1e", "\"\\x\"", "\"\u{1}\"", "nul", "tru", "[1 2]", "{\"a\" 1}", "\"\\ud800\"", "\"\\udc00x\""] {
+        for text in [
+            "{", "}", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "+1", "1e", "\"\\x\"", "\"\u{1}\"", "nul", "tru", "[1 2]", "{\"a\" 1}",
+            "\"\\ud800\"", "\"\\udc00x\"",
+        ] {
             #expect(throws: JSONParseError.self, "\(text)") { try JSONParser.parse(Array(text.utf8)) }
         }
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }  // invalid UTF-8

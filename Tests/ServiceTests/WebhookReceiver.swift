@@ -25,7 +25,13 @@ final class WebhookReceiver: @unchecked Sendable {
         try process.run()
         let portFile = directory.appendingPathComponent("log.port")
         var bound: Int?
-        guard try await eventually(within: .seconds(30), { bound = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0) }; return bound != nil }),
+        guard
+            try await eventually(
+                within: .seconds(30),
+                {
+                    bound = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0) }
+                    return bound != nil
+                }),
             let bound
         else { throw CocoaError(.fileReadNoSuchFile) }
         port = bound

@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import PGStore
 import Service
 import TestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Webhooks (API.md "Webhooks"): endpoints, and deliveries to a real receiver process that checks
 /// every signature with the Standard Webhooks reference library.
@@ -22,16 +23,17 @@ struct WebhookTests {
         _ body: (LiveService) async throws -> Void
     ) async throws {
         try await TestEnvironment.migration.value
-        try await withLiveService({ configuration in
-            configuration.webhooks.policy.allowHTTP = true
-            configuration.webhooks.policy.allowedNetworks = [IPNetwork("127.0.0.0/8")!]
-            if let resolver { configuration.webhooks.policy.resolver = resolver }
-            configuration.webhooks.scanInterval = .milliseconds(200)
-            configuration.webhooks.retryDelays = [.seconds(1), .seconds(1), .seconds(1)]
-            configuration.webhooks.timeout = .seconds(3)
-            configuration.webhooks.senders = 16
-            configure(&configuration)
-        }, body)
+        try await withLiveService(
+            { configuration in
+                configuration.webhooks.policy.allowHTTP = true
+                configuration.webhooks.policy.allowedNetworks = [IPNetwork("127.0.0.0/8")!]
+                if let resolver { configuration.webhooks.policy.resolver = resolver }
+                configuration.webhooks.scanInterval = .milliseconds(200)
+                configuration.webhooks.retryDelays = [.seconds(1), .seconds(1), .seconds(1)]
+                configuration.webhooks.timeout = .seconds(3)
+                configuration.webhooks.senders = 16
+                configure(&configuration)
+            }, body)
     }
 
     static func json(_ data: Data) -> [String: Any] {
@@ -47,7 +49,8 @@ struct WebhookTests {
                 (#"{"url": "http://hooks.example.com/x"}"#, "url"), (#"{"url": "https://u:p@hooks.example.com/x"}"#, "url"),
                 (#"{"url": "https://inside.example.com/x"}"#, "url"), (#"{"url": "https://127.0.0.1/x"}"#, "url"),
                 (#"{"url": "https://[::ffff:169.254.169.254]/x"}"#, "url"), (#"{"url": "https://unknown.example.com/x"}"#, "url"),
-                (#"{"url": 42}"#, "url"), (#"{}"#, "url"), (#"{"url": "https://hooks.example.com/x", "events": ["contact.merged"]}"#, "events"),
+                (#"{"url": 42}"#, "url"), (#"{}"#, "url"),
+                (#"{"url": "https://hooks.example.com/x", "events": ["contact.merged"]}"#, "events"),
                 (#"{"url": "https://hooks.example.com/x", "events": []}"#, "events"),
                 (#"{"url": "https://hooks.example.com/x", "events": ["contact.created", "contact.created"]}"#, "events"),
                 (#"{"url": "https://hooks.example.com/x", "description": "a\u0000b"}"#, "description"),
@@ -82,7 +85,10 @@ struct WebhookTests {
             // At most ten, also when registered at once.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<12 {
-                    group.addTask { _ = try await api.send(.post, "/api/v1/webhooks", token: token, body: #"{"url": "https://hooks.example.com/\#(index)"}"#) }
+                    group.addTask {
+                        _ = try await api.send(
+                            .post, "/api/v1/webhooks", token: token, body: #"{"url": "https://hooks.example.com/\#(index)"}"#)
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -115,7 +121,9 @@ struct WebhookTests {
             #expect(got.count == 3)
             let feed = Self.json(try await http.send("GET", "/api/v1/changes").body)["data"] as? [[String: Any]] ?? []
             // At least once, in no guaranteed order (two in flight per endpoint): matched by id.
-            #expect(Set(got.compactMap { $0["id"] as? String }) == Set(feed.compactMap { $0["id"] as? String }), "webhook-id is the change's id")
+            #expect(
+                Set(got.compactMap { $0["id"] as? String }) == Set(feed.compactMap { $0["id"] as? String }), "webhook-id is the change's id"
+            )
             let changes = Dictionary(uniqueKeysWithValues: feed.map { ($0["id"] as? String ?? "", $0) })
             for request in got {
                 let change = changes[request["id"] as? String ?? ""] ?? [:]
@@ -167,7 +175,8 @@ struct WebhookTests {
             // The outcome is written once the receiver has answered: a moment after it saw the request.
             var attempts: [[String: Any]] = []
             _ = try await eventually {
-                attempts = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
+                attempts =
+                    Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
                 return attempts.count >= 2
             }
             #expect(attempts.map { $0["attempt"] as? Int } == [2, 1])
@@ -192,7 +201,10 @@ struct WebhookTests {
             let enabled = Self.json(try await http.send("POST", "/api/v1/webhooks/\(endpoint)/enable").body)
             #expect(enabled["status"] as? String == "enabled" && enabled["disabled_reason"] is NSNull)
             let resumed = try await receiver.requests { requests in
-                requests.contains { (deliveryBody($0)["data"] as? [String: Any]).flatMap { ($0["contact"] as? [String: Any])?["phone"] as? String } == "+14155550802" }
+                requests.contains {
+                    (deliveryBody($0)["data"] as? [String: Any]).flatMap { ($0["contact"] as? [String: Any])?["phone"] as? String }
+                        == "+14155550802"
+                }
             }
             #expect(resumed.count == 4, "the change recorded while disabled is delivered once enabled")
 
@@ -220,7 +232,10 @@ struct WebhookTests {
         let (token, _, _) = try await TestEnvironment.tenant()
         let receiver = try await WebhookReceiver()
         let elsewhere = try await WebhookReceiver()
-        defer { receiver.stop(); elsewhere.stop() }
+        defer {
+            receiver.stop()
+            elsewhere.stop()
+        }
         try receiver.answer("redirect \(elsewhere.url)")
         try await Self.withDeliveringService { service in
             let http = HTTPExchange(port: service.port, token: token)
@@ -228,7 +243,8 @@ struct WebhookTests {
             let endpoint = try #require(created["id"] as? String)
             _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155551200"}"#)
             _ = try await receiver.requests { $0.count >= 2 }
-            let attempts = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
+            let attempts =
+                Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
             #expect(attempts.contains { $0["status_code"] as? Int == 307 && $0["next_attempt_at"] is String }, "\(attempts)")
             #expect(elsewhere.requests.isEmpty, "the redirect was not followed")
         }
@@ -243,14 +259,16 @@ struct WebhookTests {
         let resolver = FixedResolver(["rebind.example.com": ["93.184.216.34"]])
         try await Self.withDeliveringService(resolver: resolver, { $0.webhooks.policy.allowedNetworks = [] }) { service in
             let http = HTTPExchange(port: service.port, token: token)
-            let created = try await http.send("POST", "/api/v1/webhooks", body: #"{"url": "http://rebind.example.com:\#(receiver.port)/hooks"}"#)
+            let created = try await http.send(
+                "POST", "/api/v1/webhooks", body: #"{"url": "http://rebind.example.com:\#(receiver.port)/hooks"}"#)
             #expect(created.status == 201)
             let endpoint = try #require(Self.json(created.body)["id"] as? String)
             resolver.answer("rebind.example.com", ["127.0.0.1"])
             _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155550900"}"#)
             var attempts: [[String: Any]] = []
             _ = try await eventually {
-                attempts = Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
+                attempts =
+                    Self.json(try await http.send("GET", "/api/v1/webhooks/\(endpoint)/deliveries").body)["data"] as? [[String: Any]] ?? []
                 return !attempts.isEmpty
             }
             #expect((attempts.first?["error"] as? String)?.contains("127.0.0.1") == true, "\(attempts)")
@@ -265,9 +283,15 @@ struct WebhookTests {
         let (token, _, _) = try await TestEnvironment.tenant()
         let slow = try await WebhookReceiver()
         let fast = try await WebhookReceiver()
-        defer { slow.stop(); fast.stop() }
+        defer {
+            slow.stop()
+            fast.stop()
+        }
         try slow.answer("hang")
-        try await Self.withDeliveringService({ $0.webhooks.senders = 4; $0.webhooks.timeout = .seconds(30) }) { service in
+        try await Self.withDeliveringService({
+            $0.webhooks.senders = 4
+            $0.webhooks.timeout = .seconds(30)
+        }) { service in
             let http = HTTPExchange(port: service.port, token: token)
             for receiver in [slow, fast] {
                 let created = Self.json(try await http.send("POST", "/api/v1/webhooks", body: #"{"url": "\#(receiver.url)"}"#).body)
@@ -322,7 +346,10 @@ struct WebhookTests {
         let resent = try await receiver.requests(within: .seconds(40)) { $0.contains { $0["status"] as? Int == 200 } }
         #expect(resent.last?["id"] as? String == first[0]["id"] as? String, "the same delivery, sent by the new instance")
         #expect(resent.last?["verified"] as? [Int] == [0])
-        #expect(clock.now - started > .seconds(5), "only once the killed instance's lease ended: \(resent.map { ($0["id"] as? String ?? "", $0["status"] as? Int ?? 0, $0["timestamp"] as? String ?? "") })")
+        #expect(
+            clock.now - started > .seconds(5),
+            "only once the killed instance's lease ended: \(resent.map { ($0["id"] as? String ?? "", $0["status"] as? Int ?? 0, $0["timestamp"] as? String ?? "") })"
+        )
 
         // Stopped gracefully in the middle of a delivery: handed back, sent by the next at once.
         try receiver.answer("hang")
@@ -362,10 +389,15 @@ struct WebhookTests {
             receiver.environment = ["WEBHOOK_SECRET": try #require(created["secret"] as? String), "PORT": String(port)]
             receiver.standardOutput = try FileHandle(forWritingTo: output)
             try receiver.run()
-            defer { kill(receiver.processIdentifier, SIGKILL); receiver.waitUntilExit() }
+            defer {
+                kill(receiver.processIdentifier, SIGKILL)
+                receiver.waitUntilExit()
+            }
             try #require(try await isListening(port: port))
             func verified() -> [String] {
-                ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+                ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map {
+                    String($0.split(separator: " ")[0])
+                }
             }
             _ = try await http.send("POST", "/api/v1/actions/create-contact", body: #"{"phone": "+14155551100"}"#)
             _ = try await http.send("POST", "/api/v1/webhooks/\(try #require(created["id"] as? String))/rotate-secret")

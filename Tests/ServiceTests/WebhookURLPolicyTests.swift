@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import Service
+import Synchronization
 import Testing
 
 /// No way in through a webhook URL (server-side request forgery): what may be registered, and
@@ -29,8 +29,12 @@ struct WebhookURLPolicyTests {
 
     @Test func theOperatorMayAllowChosenNetworksOnly() throws {
         let policy = WebhookURLPolicy(allowedNetworks: [try #require(IPNetwork("127.0.0.0/8")), try #require(IPNetwork("fd00::/8"))])
-        for allowed in ["127.0.0.1", "::ffff:127.0.0.1", "fd12::1"] { #expect(policy.isAllowed(try #require(IPAddress(allowed))), "\(allowed)") }
-        for refused in ["10.0.0.1", "169.254.169.254", "::1", "fc00::1"] { #expect(!policy.isAllowed(try #require(IPAddress(refused))), "\(refused)") }
+        for allowed in ["127.0.0.1", "::ffff:127.0.0.1", "fd12::1"] {
+            #expect(policy.isAllowed(try #require(IPAddress(allowed))), "\(allowed)")
+        }
+        for refused in ["10.0.0.1", "169.254.169.254", "::1", "fc00::1"] {
+            #expect(!policy.isAllowed(try #require(IPAddress(refused))), "\(refused)")
+        }
         #expect(IPNetwork("10.0.0.0/33") == nil)
         #expect(IPNetwork("nonsense") == nil)
         #expect(IPNetwork("10.1.2.3")?.prefixLength == 32)
@@ -43,8 +47,10 @@ struct WebhookURLPolicyTests {
         #expect((try? strict.parse("https://[2606:2800:220:1::1]:8443/"))?.host == "2606:2800:220:1::1")
         #expect((try? strict.parse("HTTPS://Hooks.Example.com/"))?.host == "hooks.example.com")
         for refused in [
-            "http://hooks.example.com/", "ftp://hooks.example.com/", "https://user:pass@hooks.example.com/", "https://user@hooks.example.com/",
-            "https://hooks.example.com@127.0.0.1/", "hooks.example.com/path", "https:///path", "https://exa mple.com/", "https://example.com/\u{0}",
+            "http://hooks.example.com/", "ftp://hooks.example.com/", "https://user:pass@hooks.example.com/",
+            "https://user@hooks.example.com/",
+            "https://hooks.example.com@127.0.0.1/", "hooks.example.com/path", "https:///path", "https://exa mple.com/",
+            "https://example.com/\u{0}",
             "https://example.com/#fragment", "https://example.com:0/", "https://example.com:70000/", "/relative",
             "https://example.com/" + String(repeating: "a", count: 2048),
         ] {
@@ -56,12 +62,15 @@ struct WebhookURLPolicyTests {
     /// A resolver's answer is what is checked: a name that resolves inside is refused, one that
     /// does not resolve is refused too.
     @Test func aHostIsCheckedByWhatItResolvesTo() async throws {
-        let policy = WebhookURLPolicy(resolver: FixedResolver(["inside.example": ["203.0.113.7", "10.0.0.5"], "outside.example": ["93.184.216.34"]]))
+        let policy = WebhookURLPolicy(
+            resolver: FixedResolver(["inside.example": ["203.0.113.7", "10.0.0.5"], "outside.example": ["93.184.216.34"]]))
         await #expect(throws: WebhookURLPolicy.Refusal.blockedAddress(host: "inside.example", address: "10.0.0.5")) {
             try await policy.allowedAddresses(of: "inside.example")
         }
         #expect(try await policy.allowedAddresses(of: "outside.example") == [IPAddress("93.184.216.34")!])
-        await #expect(throws: WebhookURLPolicy.Refusal.unresolvable("nowhere.example")) { try await policy.allowedAddresses(of: "nowhere.example") }
+        await #expect(throws: WebhookURLPolicy.Refusal.unresolvable("nowhere.example")) {
+            try await policy.allowedAddresses(of: "nowhere.example")
+        }
         // The system's resolver: localhost is loopback.
         await #expect(throws: WebhookURLPolicy.Refusal.self) { try await WebhookURLPolicy().allowedAddresses(of: "localhost") }
     }

@@ -1,8 +1,8 @@
 public import Hummingbird
-public import Logging
-public import PGStore
 import HummingbirdCore
+public import Logging
 public import NIOCore
+public import PGStore
 public import ServiceLifecycle
 
 /// The API's router: every route, the error middleware, HEAD for every GET, and 405 with `Allow`

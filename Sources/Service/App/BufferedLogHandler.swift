@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import FoundationEssentials
 import DateTimes
+import FoundationEssentials
 public import Logging
 import NIOConcurrencyHelpers
 import PGStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// swift-log's handler for the service: lines as `StreamLogHandler` writes them, but formatted
 /// cheaply (UTC, no `localtime` per line) and written to standard error by a thread of their own,
@@ -64,10 +65,12 @@ final class LogOutput: Sendable {
         self.descriptor = descriptor
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let created = pthread_create(&thread, nil, { context in
-            Unmanaged<LogOutput>.fromOpaque(context!).takeRetainedValue().writeForever()
-            return nil
-        }, context)
+        let created = pthread_create(
+            &thread, nil,
+            { context in
+                Unmanaged<LogOutput>.fromOpaque(context!).takeRetainedValue().writeForever()
+                return nil
+            }, context)
         precondition(created == 0, "could not start the log writer thread")
         pthread_detach(thread)
     }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Where bulk work runs (create-contacts batches: parsing, validating and answering 1,000
 /// contacts): threads of their own at a lower OS priority (nice 10), so that while batches keep

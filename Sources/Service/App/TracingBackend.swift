@@ -1,8 +1,9 @@
 public import Logging
 public import ServiceLifecycle
 import Tracing
+
 #if OTLPTracing
-import OTel
+    import OTel
 #endif
 
 /// OpenTelemetry tracing: off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and compiled in only
@@ -16,9 +17,9 @@ public enum TracingBackend {
     /// Whether this build can export traces.
     public static var isCompiledIn: Bool {
         #if OTLPTracing
-        true
+            true
         #else
-        false
+            false
         #endif
     }
 
@@ -30,19 +31,19 @@ public enum TracingBackend {
         let endpoint = environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? ""
         guard !endpoint.isEmpty else { return nil }
         #if OTLPTracing
-        var configuration = OTel.Configuration.default
-        configuration.serviceName = "contacts"
-        configuration.logs.enabled = false
-        configuration.metrics.enabled = false
-        configuration.traces.exporter = .otlp
-        configuration.traces.otlpExporter.protocol = .httpProtobuf
-        let backend = try OTel.makeTracingBackend(configuration: configuration)
-        InstrumentationSystem.bootstrap(backend.factory)
-        logger.info("tracing", metadata: ["otlp.endpoint": .string(endpoint)])
-        return backend.service
+            var configuration = OTel.Configuration.default
+            configuration.serviceName = "contacts"
+            configuration.logs.enabled = false
+            configuration.metrics.enabled = false
+            configuration.traces.exporter = .otlp
+            configuration.traces.otlpExporter.protocol = .httpProtobuf
+            let backend = try OTel.makeTracingBackend(configuration: configuration)
+            InstrumentationSystem.bootstrap(backend.factory)
+            logger.info("tracing", metadata: ["otlp.endpoint": .string(endpoint)])
+            return backend.service
         #else
-        logger.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set, but this build has no exporter: build with --traits OTLPTracing")
-        return nil
+            logger.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set, but this build has no exporter: build with --traits OTLPTracing")
+            return nil
         #endif
     }
 }

@@ -45,7 +45,8 @@ public final class Authenticator: Sendable {
         }
         let rows = try await pool.query(PGQuery(Self.lookup, [APIToken.byteaHex(hash)]))
         let caller = try rows.first.map {
-            Caller(accountID: try $0.decode(UUID.self, column: "account_id"), workspaceID: try $0.decode(UUID?.self, column: "workspace_id"))
+            Caller(
+                accountID: try $0.decode(UUID.self, column: "account_id"), workspaceID: try $0.decode(UUID?.self, column: "workspace_id"))
         }
         cache.withLock {
             if $0.count >= Self.maximumCacheEntries { $0.removeAll(keepingCapacity: true) }

@@ -35,7 +35,8 @@ extension PageCursors {
         var offset = 9
         while offset < payload.count {
             let b = Array(payload[offset..<(offset + 16)])
-            excluding.append(UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
+            excluding.append(
+                UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
             offset += 16
         }
         return ChangeFeedStore.Position(position: position < 0 ? nil : position, excluding: excluding)

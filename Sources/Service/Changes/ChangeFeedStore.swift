@@ -50,7 +50,8 @@ public struct ChangeFeedStore: Sendable {
         let rows: PGRows
         do {
             rows = try await pool.query(
-                PGQuery(Self.readStatement, [tenant, after.position, limit, after.excluding.map(\.uuidString)]), lease: PoolLease(owner: tenant))
+                PGQuery(Self.readStatement, [tenant, after.position, limit, after.excluding.map(\.uuidString)]),
+                lease: PoolLease(owner: tenant))
         } catch let error as PGError where error.sqlState == SQLState("CF410") {
             throw CursorExpired()
         }
@@ -120,7 +121,9 @@ public struct ChangeFeedStore: Sendable {
         let rows = try await pool.withConnection(lease: PoolLease(owner: nil)) { connection in
             try await connection.query(
                 PGQuery(
-                    PGStatement("SELECT id FROM workspaces WHERE id > coalesce($1::uuid, '00000000-0000-0000-0000-000000000000') ORDER BY id LIMIT $2"),
+                    PGStatement(
+                        "SELECT id FROM workspaces WHERE id > coalesce($1::uuid, '00000000-0000-0000-0000-000000000000') ORDER BY id LIMIT $2"
+                    ),
                     [after, limit]))
         }
         return try rows.map { try $0.decode(UUID.self, column: "id") }

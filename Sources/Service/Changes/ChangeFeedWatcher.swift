@@ -21,7 +21,8 @@ public struct ChangeFeedWatcher: Service {
     public static let checkInterval: Duration = .seconds(1)
     static let pruneInterval: Duration = .seconds(3600)
 
-    public init(pool: ConnectionPool, signals: ChangeSignals, retention: Duration, logger: Logger, clock: any ServiceClock = SystemClock()) {
+    public init(pool: ConnectionPool, signals: ChangeSignals, retention: Duration, logger: Logger, clock: any ServiceClock = SystemClock())
+    {
         self.store = ChangeFeedStore(pool: pool)
         self.clock = clock
         self.signals = signals
@@ -33,12 +34,12 @@ public struct ChangeFeedWatcher: Service {
         await withGracefulShutdownHandler {
             await cancelWhenGracefulShutdown {
                 await withDiscardingTaskGroup { group in
-                group.addTask { await checkForOtherInstances() }
-                group.addTask {
-                    repeat {
-                        await pruneAll()
-                    } while (try? await clock.sleep(for: Self.pruneInterval)) != nil
-                }
+                    group.addTask { await checkForOtherInstances() }
+                    group.addTask {
+                        repeat {
+                            await pruneAll()
+                        } while (try? await clock.sleep(for: Self.pruneInterval)) != nil
+                    }
                 }
             }
         } onGracefulShutdown: { [signals] in

@@ -1,6 +1,6 @@
+import DateTimes
 public import FoundationEssentials
 import PGStore
-import DateTimes
 
 /// A contact as the API returns it.
 public struct Contact: Sendable, Equatable {

@@ -37,7 +37,8 @@ extension ContactStore {
         """)
 
     static func exportQuery(after: ULID?, tenant: UUID) -> PGQuery {
-        PGQuery(exportPage, [tenant, (after ?? ULID(uuid: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))).uuid, exportChunk + 1])
+        PGQuery(
+            exportPage, [tenant, (after ?? ULID(uuid: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))).uuid, exportChunk + 1])
     }
 
     /// Opens an export of `tenant`: a long-held bulk lease (exports hold at most the pool's bulk

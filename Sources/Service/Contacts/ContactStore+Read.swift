@@ -61,7 +61,9 @@ extension ContactStore {
 
     /// The workspace's tags with how many contacts carry each.
     public func tags(tenant: UUID) async throws -> [(name: String, contacts: Int)] {
-        return try await single(PGQuery(Self.tagCounts, [tenant]), tenant: tenant).map { (try $0.decode(String.self, column: "name"), try $0.decode(Int.self, column: "contacts")) }
+        return try await single(PGQuery(Self.tagCounts, [tenant]), tenant: tenant).map {
+            (try $0.decode(String.self, column: "name"), try $0.decode(Int.self, column: "contacts"))
+        }
     }
 
 }

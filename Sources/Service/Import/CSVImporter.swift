@@ -138,10 +138,10 @@ public struct CSVImporter: Sendable {
                     &reader, columns: columns, staging: staging, into: channels, summary: &summary, failure: failure, report: report,
                     progress: progress, shouldStop: shouldStop, maximumRows: maximumRows)
             } catch {
-                channels.forEach { $0.finish() }
+                for channel in channels { channel.finish() }
                 throw error
             }
-            channels.forEach { $0.finish() }
+            for channel in channels { channel.finish() }
             for try await outcomes in group {
                 summary.created += outcomes.created
                 summary.updated += outcomes.updated
@@ -168,7 +168,10 @@ public struct CSVImporter: Sendable {
             chunk.reserveCapacity(Self.chunkSize)
             var chunkBytes = 0
             while chunk.count < Self.chunkSize, chunkBytes < Self.chunkBytes {
-                guard let record = try next(from: &reader, afterRow: rowNumber) else { endOfFile = true; break }
+                guard let record = try next(from: &reader, afterRow: rowNumber) else {
+                    endOfFile = true
+                    break
+                }
                 rowNumber += 1
                 guard rowNumber - 1 <= maximumRows else { throw ImportError.tooManyRows(maximumRows) }
                 chunkBytes += reader.lastRecordBytes
@@ -224,7 +227,8 @@ struct ValidatedChunk: Sendable {
                 continue
             case .tooManyFields(let count):
                 invalid += 1
-                errors.append(CSVImporter.RowError(row: row, field: "row", reason: ImportColumns.cellCountMessage(count, header: columns.count)))
+                errors.append(
+                    CSVImporter.RowError(row: row, field: "row", reason: ImportColumns.cellCountMessage(count, header: columns.count)))
                 continue
             }
             switch columns.validate(fields) {

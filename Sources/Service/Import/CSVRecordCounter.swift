@@ -32,8 +32,12 @@ struct CSVRecordCounter {
             state = .fieldStart
             step(byte)
         case (_, UInt8(ascii: ",")): state = .fieldStart
-        case (_, 0x0A): records += 1; state = .fieldStart
-        case (_, 0x0D): records += 1; state = .afterCarriageReturn
+        case (_, 0x0A):
+            records += 1
+            state = .fieldStart
+        case (_, 0x0D):
+            records += 1
+            state = .afterCarriageReturn
         case (.fieldStart, UInt8(ascii: "\"")): state = .quoted
         default: state = .unquoted  // text, or text after a closing quote (a malformed record)
         }

@@ -1,7 +1,7 @@
 import AsyncAlgorithms
-import Synchronization
 import FoundationEssentials
 import PGStore
+import Synchronization
 
 /// One of the import's database sessions: takes staged batches from its channel one at a time and
 /// writes each: COPY into `import_staging` under its own key, then one call that upserts the batch
@@ -63,7 +63,10 @@ struct ImportWriter: Sendable {
                 try await connection.execute(script: "SET statement_timeout = '300s'")
                 let answer = try await connection.query(ImportSQL.writeBatch, binds)
                 try await connection.execute(script: "RESET statement_timeout")
-                return (try answer[0].decode([String].self, column: "created_phones"), try answer[0].decode([String].self, column: "updated_phones"))
+                return (
+                    try answer[0].decode([String].self, column: "created_phones"),
+                    try answer[0].decode([String].self, column: "updated_phones")
+                )
             } catch {
                 _ = try? await connection.execute(script: "RESET statement_timeout")
                 _ = try? await connection.query(ImportSQL.discardBatch, [tenant, writer])

@@ -3,8 +3,9 @@ public import Logging
 public import PGStore
 public import ServiceLifecycle
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs queued import jobs, any job from any instance, one run per job at a time (the queue's
@@ -126,12 +127,14 @@ public struct ImportJobRunner: Service {
                 return
             }
             guard attempts <= configuration.maximumAttempts else {
-                try await store.finish(claim, summary: nil, error: "the import failed \(configuration.maximumAttempts) times (database errors or crashes)")
+                try await store.finish(
+                    claim, summary: nil, error: "the import failed \(configuration.maximumAttempts) times (database errors or crashes)")
                 return
             }
             logger.info("import started", metadata: ["contacts.attempt": "\(attempts)"])
             let summary = try await withTaskExecutorPreference(BulkExecutor.shared) {
-                try await store.download(claim, chunks: chunks, to: file, lease: configuration.lease, maximumRows: configuration.maximumRows)
+                try await store.download(
+                    claim, chunks: chunks, to: file, lease: configuration.lease, maximumRows: configuration.maximumRows)
                 return try await importUpload(file, claim: claim, stopping: stopping, afterBatch: afterBatch)
             }
             try await store.finish(claim, summary: summary, error: nil)
@@ -156,7 +159,8 @@ public struct ImportJobRunner: Service {
         let report = ErrorReportBuffer(limit: Self.reportedErrors)
         let rowsRead = Atomic<Int>(0)
         let importer = CSVImporter(
-            pool: pool, lease: PoolLease(owner: claim.tenant, isBulk: true, acquireTimeout: .seconds(300)), writers: configuration.writers, tenant: claim.tenant,
+            pool: pool, lease: PoolLease(owner: claim.tenant, isBulk: true, acquireTimeout: .seconds(300)), writers: configuration.writers,
+            tenant: claim.tenant,
             batchSize: configuration.batchSize)
         let (store, lease, changeSignals) = (store, configuration.lease, changeSignals)
         let summary = try await importer.run(

@@ -1,10 +1,11 @@
+import Digests
 public import FoundationEssentials
 public import Hummingbird
-import Digests
 import NIOCore
 public import PGStore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Import jobs in the database: the upload, the job rows, the error report, and the queue.
@@ -108,7 +109,8 @@ public struct ImportJobStore: Sendable {
 
     /// One page of the workspace's jobs, newest first; one extra row tells whether there is more.
     public func jobs(before: ULID?, limit: Int, tenant: UUID) async throws -> (jobs: [ImportJob], hasMore: Bool) {
-        let query = before.map { PGQuery(ImportJobSQL.pageBefore, [tenant, $0.uuid, limit + 1]) }
+        let query =
+            before.map { PGQuery(ImportJobSQL.pageBefore, [tenant, $0.uuid, limit + 1]) }
             ?? PGQuery(ImportJobSQL.firstPage, [tenant, limit + 1])
         let jobs = try await inTenant(tenant, query).map(ImportJob.init(row:))
         return (Array(jobs.prefix(limit)), jobs.count > limit)
@@ -230,10 +232,12 @@ public struct ImportJobStore: Sendable {
         guard !errors.isEmpty else { return }
         try await inTenant(
             claim.tenant,
-            PGQuery(ImportJobSQL.insertErrors, [
-                claim.tenant, claim.job, errors.map { String($0.error.row) }, errors.map { String($0.seq) },
-                errors.map(\.error.field), errors.map(\.error.reason),
-            ]), bulk: true)
+            PGQuery(
+                ImportJobSQL.insertErrors,
+                [
+                    claim.tenant, claim.job, errors.map { String($0.error.row) }, errors.map { String($0.seq) },
+                    errors.map(\.error.field), errors.map(\.error.reason),
+                ]), bulk: true)
     }
 
     /// How many errors the report leaves out, past its cap.
@@ -245,10 +249,12 @@ public struct ImportJobStore: Sendable {
     func finish(_ claim: Claim, summary: CSVImporter.Summary?, error: String?) async throws {
         let update: PGQuery
         if let summary {
-            update = PGQuery(ImportJobSQL.finish, [
-                claim.tenant, claim.job, ImportJob.Status.succeeded.rawValue, summary.rows, summary.created, summary.updated,
-                summary.unchanged, summary.superseded, summary.invalid, error,
-            ])
+            update = PGQuery(
+                ImportJobSQL.finish,
+                [
+                    claim.tenant, claim.job, ImportJob.Status.succeeded.rawValue, summary.rows, summary.created, summary.updated,
+                    summary.unchanged, summary.superseded, summary.invalid, error,
+                ])
         } else {
             update = PGQuery(ImportJobSQL.fail, [claim.tenant, claim.job, error ?? "the import failed"])
         }

@@ -17,8 +17,13 @@ public enum OpenAPIDocument {
         let rate = configuration.rateLimit
         replacements.append((["info", "x-rate-limit", "requests-per-second"], jsonNumber(rate.rate)))
         replacements.append((["info", "x-rate-limit", "burst"], rate.rate > 0 ? jsonNumber(rate.burst) : "0"))
-        replacements.append((["components", "parameters", "ChangesWait", "schema", "maximum"], jsonNumber(configuration.changesMaxWait.inSeconds)))
-        replacements.append((["components", "schemas", "WebhookList", "properties", "data", "maxItems"], String(configuration.webhooks.maximumPerWorkspace)))
+        replacements.append(
+            (["components", "parameters", "ChangesWait", "schema", "maximum"], jsonNumber(configuration.changesMaxWait.inSeconds)))
+        replacements.append(
+            (
+                ["components", "schemas", "WebhookList", "properties", "data", "maxItems"],
+                String(configuration.webhooks.maximumPerWorkspace)
+            ))
         return replacing(replacements, in: file)
     }
 

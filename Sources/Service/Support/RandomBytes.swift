@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Random bytes for identifiers (ULIDs, request ids), read from the kernel (`/dev/urandom`) 4 KiB
 /// at a time instead of with one `getrandom` call per 8 bytes: a request takes two ULIDs, and their four system

@@ -1,5 +1,5 @@
-public import FoundationEssentials
 import DateTimes
+public import FoundationEssentials
 
 /// RFC 3339 date-times as the list filter takes them: `2026-05-07T08:14:23Z`,
 /// `2026-05-07T08:14:23.5+02:00`. Only instants that exist: a real calendar day, seconds 00–59,

@@ -1,15 +1,15 @@
-public extension StringProtocol {
+extension StringProtocol {
     /// The text in Unicode Normalization Form C, as tags are stored and compared: PostgreSQL
     /// compares bytes, so two spellings of `été` would be two tags. The standard library's own
     /// normalizer (the one `String` comparison uses); ASCII, nearly every tag, is returned as is.
-    var nfc: String {
+    public var nfc: String {
         let text = String(self)
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
         return String(decoding: text._nfcCodeUnits, as: UTF8.self)
     }
 
     /// Without leading and trailing Unicode white space.
-    func trimmingWhitespace() -> String {
+    public func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.isWhitespace }),
             let end = scalars.lastIndex(where: { !$0.isWhitespace })
@@ -21,7 +21,7 @@ public extension StringProtocol {
 
     /// Whether the text, trimmed of white space, has more than `limit` Unicode scalars. Stops
     /// reading once it knows, and copies nothing: a check that runs before any costly parsing.
-    func exceedsTrimmedLength(_ limit: Int) -> Bool {
+    public func exceedsTrimmedLength(_ limit: Int) -> Bool {
         var counted = 0
         var pendingWhitespace = 0
         for scalar in unicodeScalars {

@@ -2,7 +2,8 @@
 public struct ContactPatch: Sendable, Equatable {
     /// Absent: leave alone; `null` (or an empty string): clear; a value: set.
     public enum Change<Value: Sendable & Equatable>: Sendable, Equatable {
-        case unchanged, clear, set(Value)
+        case unchanged, clear
+        case set(Value)
     }
 
     public var phone: String

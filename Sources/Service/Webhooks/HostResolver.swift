@@ -1,6 +1,7 @@
 import NIOPosix
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns a webhook URL's host into the addresses a connection would use. A protocol of ours so

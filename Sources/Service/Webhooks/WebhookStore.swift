@@ -26,7 +26,8 @@ public struct WebhookStore: Sendable {
             id: ULID(uuid: try row.decode(UUID.self, column: "id")), url: try row.decode(String.self, column: "url"),
             events: try row.decode([String].self, column: "events"), description: try row.decode(String?.self, column: "description"),
             enabled: try row.decode(String.self, column: "status") == "enabled",
-            disabledReason: try row.decode(String?.self, column: "disabled_reason"), createdAt: try row.decode(Date.self, column: "created_at"))
+            disabledReason: try row.decode(String?.self, column: "disabled_reason"),
+            createdAt: try row.decode(Date.self, column: "created_at"))
     }
 
     /// Registers an endpoint, unless the workspace has `limit` already (`nil`): counted under a
@@ -35,97 +36,116 @@ public struct WebhookStore: Sendable {
     public func create(
         tenant: UUID, url: String, events: [String], description: String?, secret: [UInt8], fedThrough: Int64, limit: Int
     ) async throws -> WebhookEndpoint? {
-        let rows = try await inTenant(tenant, [
-            PGQuery(PGStatement("SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || $1::text, 0))"), [tenant]),
-            PGQuery(
-                PGStatement(
-                    """
-                    INSERT INTO webhook_endpoints (tenant_id, id, url, events, description, secret, fed_through)
-                    SELECT $1, $2, $3, $4::text[], $5, decode($6, 'hex'), $7
-                    WHERE (SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1) < $8
-                    RETURNING \(Self.endpointColumns)
-                    """),
-                [tenant, ULID().uuid, url, events, description, hexadecimal(secret), fedThrough, limit]),
-        ])
+        let rows = try await inTenant(
+            tenant,
+            [
+                PGQuery(PGStatement("SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || $1::text, 0))"), [tenant]),
+                PGQuery(
+                    PGStatement(
+                        """
+                        INSERT INTO webhook_endpoints (tenant_id, id, url, events, description, secret, fed_through)
+                        SELECT $1, $2, $3, $4::text[], $5, decode($6, 'hex'), $7
+                        WHERE (SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1) < $8
+                        RETURNING \(Self.endpointColumns)
+                        """),
+                    [tenant, ULID().uuid, url, events, description, hexadecimal(secret), fedThrough, limit]),
+            ])
         return try rows[1].first.map(Self.endpoint)
     }
 
     public func list(tenant: UUID) async throws -> [WebhookEndpoint] {
-        try await inTenant(tenant, [
-            PGQuery(PGStatement("SELECT \(Self.endpointColumns) FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id"), [tenant])
-        ])[0].map(Self.endpoint)
+        try await inTenant(
+            tenant,
+            [
+                PGQuery(PGStatement("SELECT \(Self.endpointColumns) FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id"), [tenant])
+            ])[0].map(Self.endpoint)
     }
 
     public func endpoint(tenant: UUID, id: ULID) async throws -> WebhookEndpoint? {
-        try await inTenant(tenant, [
-            PGQuery(PGStatement("SELECT \(Self.endpointColumns) FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"), [tenant, id.uuid])
-        ])[0].first.map(Self.endpoint)
+        try await inTenant(
+            tenant,
+            [
+                PGQuery(
+                    PGStatement("SELECT \(Self.endpointColumns) FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"),
+                    [tenant, id.uuid])
+            ])[0].first.map(Self.endpoint)
     }
 
     /// Deletes the endpoint with its queued deliveries and its attempts; whether it existed.
     public func delete(tenant: UUID, id: ULID) async throws -> Bool {
-        !(try await inTenant(tenant, [
-            PGQuery(PGStatement("DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id"), [tenant, id.uuid])
-        ])[0].isEmpty)
+        !(try await inTenant(
+            tenant,
+            [
+                PGQuery(PGStatement("DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id"), [tenant, id.uuid])
+            ])[0].isEmpty)
     }
 
     /// A new secret; the one it replaces keeps signing beside it for `overlap`.
     public func rotate(tenant: UUID, id: ULID, secret: [UInt8], overlap: Duration = .seconds(86_400)) async throws -> WebhookEndpoint? {
-        try await inTenant(tenant, [
-            PGQuery(
-                PGStatement(
-                    """
-                    UPDATE webhook_endpoints
-                    SET previous_secret = secret, previous_secret_until = now() + make_interval(secs => $4), secret = decode($3, 'hex')
-                    WHERE tenant_id = $1 AND id = $2
-                    RETURNING \(Self.endpointColumns)
-                    """),
-                [tenant, id.uuid, hexadecimal(secret), Int(overlap.inSeconds)])
-        ])[0].first.map(Self.endpoint)
+        try await inTenant(
+            tenant,
+            [
+                PGQuery(
+                    PGStatement(
+                        """
+                        UPDATE webhook_endpoints
+                        SET previous_secret = secret, previous_secret_until = now() + make_interval(secs => $4), secret = decode($3, 'hex')
+                        WHERE tenant_id = $1 AND id = $2
+                        RETURNING \(Self.endpointColumns)
+                        """),
+                    [tenant, id.uuid, hexadecimal(secret), Int(overlap.inSeconds)])
+            ])[0].first.map(Self.endpoint)
     }
 
     /// Enables the endpoint again: its failing streak forgotten, its queued deliveries due now,
     /// and the feed resumed from where it stopped (within retention).
     public func enable(tenant: UUID, id: ULID) async throws -> WebhookEndpoint? {
-        try await inTenant(tenant, [
-            PGQuery(
-                PGStatement(
-                    """
-                    UPDATE webhook_deliveries SET next_attempt_at = now()
-                    WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending'
-                      AND EXISTS (SELECT FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 AND status = 'disabled')
-                    """),
-                [tenant, id.uuid]),
-            PGQuery(
-                PGStatement(
-                    """
-                    UPDATE webhook_endpoints SET status = 'enabled', disabled_reason = NULL, failing_since = NULL
-                    WHERE tenant_id = $1 AND id = $2
-                    RETURNING \(Self.endpointColumns)
-                    """),
-                [tenant, id.uuid]),
-        ])[1].first.map(Self.endpoint)
+        try await inTenant(
+            tenant,
+            [
+                PGQuery(
+                    PGStatement(
+                        """
+                        UPDATE webhook_deliveries SET next_attempt_at = now()
+                        WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending'
+                          AND EXISTS (SELECT FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 AND status = 'disabled')
+                        """),
+                    [tenant, id.uuid]),
+                PGQuery(
+                    PGStatement(
+                        """
+                        UPDATE webhook_endpoints SET status = 'enabled', disabled_reason = NULL, failing_since = NULL
+                        WHERE tenant_id = $1 AND id = $2
+                        RETURNING \(Self.endpointColumns)
+                        """),
+                    [tenant, id.uuid]),
+            ])[1].first.map(Self.endpoint)
     }
 
     /// The endpoint's latest attempts, newest first, after the attempt `after` (a page's cursor).
     public func attempts(tenant: UUID, endpoint: ULID, after: ULID?, limit: Int) async throws -> [WebhookAttempt] {
-        try await inTenant(tenant, [
-            PGQuery(
-                PGStatement(
-                    """
-                    SELECT id, change_id, attempt, status_code, error, duration_ms, next_attempt_at, attempted_at
-                    FROM webhook_attempts
-                    WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::uuid IS NULL OR id < $3::uuid)
-                    ORDER BY id DESC LIMIT $4
-                    """),
-                [tenant, endpoint.uuid, after?.uuid, limit])
-        ])[0].map { row in
-            WebhookAttempt(
-                id: ULID(uuid: try row.decode(UUID.self, column: "id")), changeID: ULID(uuid: try row.decode(UUID.self, column: "change_id")),
-                attempt: try row.decode(Int.self, column: "attempt"), statusCode: try row.decode(Int?.self, column: "status_code"),
-                error: try row.decode(String?.self, column: "error"), durationMilliseconds: try row.decode(Int.self, column: "duration_ms"),
-                nextAttemptAt: try row.decode(Date?.self, column: "next_attempt_at"), attemptedAt: try row.decode(Date.self, column: "attempted_at"))
-        }
+        try await inTenant(
+            tenant,
+            [
+                PGQuery(
+                    PGStatement(
+                        """
+                        SELECT id, change_id, attempt, status_code, error, duration_ms, next_attempt_at, attempted_at
+                        FROM webhook_attempts
+                        WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::uuid IS NULL OR id < $3::uuid)
+                        ORDER BY id DESC LIMIT $4
+                        """),
+                    [tenant, endpoint.uuid, after?.uuid, limit])
+            ])[0].map { row in
+                WebhookAttempt(
+                    id: ULID(uuid: try row.decode(UUID.self, column: "id")),
+                    changeID: ULID(uuid: try row.decode(UUID.self, column: "change_id")),
+                    attempt: try row.decode(Int.self, column: "attempt"), statusCode: try row.decode(Int?.self, column: "status_code"),
+                    error: try row.decode(String?.self, column: "error"),
+                    durationMilliseconds: try row.decode(Int.self, column: "duration_ms"),
+                    nextAttemptAt: try row.decode(Date?.self, column: "next_attempt_at"),
+                    attemptedAt: try row.decode(Date.self, column: "attempted_at"))
+            }
     }
 }
 
@@ -142,7 +162,8 @@ extension WebhookStore {
 
     public func endpointsToFeed() async throws -> [FeedState] {
         try await pool.withConnection(lease: PoolLease(owner: nil)) { connection in
-            try await connection.query(PGQuery(PGStatement("SELECT tenant_id, endpoint_id, fed_through, events FROM webhook_endpoints_to_feed()")))
+            try await connection.query(
+                PGQuery(PGStatement("SELECT tenant_id, endpoint_id, fed_through, events FROM webhook_endpoints_to_feed()")))
         }.map { row in
             FeedState(
                 tenant: try row.decode(UUID.self, column: "tenant_id"), endpoint: try row.decode(UUID.self, column: "endpoint_id"),
@@ -152,21 +173,25 @@ extension WebhookStore {
 
     /// Queues `deliveries` (change id, position, body) for the endpoint and moves its feed mark to
     /// `through`; a delivery queued already (another instance fed it too) is left as it is.
-    public func enqueue(tenant: UUID, endpoint: UUID, deliveries: [(change: UUID, position: Int64, body: String)], through: Int64) async throws {
-        _ = try await inTenant(tenant, [
-            PGQuery(
-                PGStatement(
-                    """
-                    INSERT INTO webhook_deliveries (tenant_id, endpoint_id, change_id, change_position, body, next_attempt_at)
-                    SELECT $1, $2, d.change_id, d.change_position, d.body, now()
-                    FROM unnest($3::uuid[], $4::bigint[], $5::text[]) AS d(change_id, change_position, body)
-                    ON CONFLICT DO NOTHING
-                    """),
-                [tenant, endpoint, deliveries.map(\.change.uuidString), deliveries.map { String($0.position) }, deliveries.map(\.body)]),
-            PGQuery(
-                PGStatement("UPDATE webhook_endpoints SET fed_through = greatest(fed_through, $3) WHERE tenant_id = $1 AND id = $2"),
-                [tenant, endpoint, through]),
-        ])
+    public func enqueue(tenant: UUID, endpoint: UUID, deliveries: [(change: UUID, position: Int64, body: String)], through: Int64)
+        async throws
+    {
+        _ = try await inTenant(
+            tenant,
+            [
+                PGQuery(
+                    PGStatement(
+                        """
+                        INSERT INTO webhook_deliveries (tenant_id, endpoint_id, change_id, change_position, body, next_attempt_at)
+                        SELECT $1, $2, d.change_id, d.change_position, d.body, now()
+                        FROM unnest($3::uuid[], $4::bigint[], $5::text[]) AS d(change_id, change_position, body)
+                        ON CONFLICT DO NOTHING
+                        """),
+                    [tenant, endpoint, deliveries.map(\.change.uuidString), deliveries.map { String($0.position) }, deliveries.map(\.body)]),
+                PGQuery(
+                    PGStatement("UPDATE webhook_endpoints SET fed_through = greatest(fed_through, $3) WHERE tenant_id = $1 AND id = $2"),
+                    [tenant, endpoint, through]),
+            ])
     }
 
     /// A delivery claimed for one attempt.
@@ -210,8 +235,10 @@ extension WebhookStore {
             try await connection.query(
                 PGQuery(
                     PGStatement("SELECT finish_webhook_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS held"),
-                    [claim.tenant, claim.endpoint, claim.change, owner, ULID().uuid, statusCode, error,
-                     Int(duration.inSeconds * 1000), succeeded, gone, nextAttempt]))
+                    [
+                        claim.tenant, claim.endpoint, claim.change, owner, ULID().uuid, statusCode, error,
+                        Int(duration.inSeconds * 1000), succeeded, gone, nextAttempt,
+                    ]))
         }
         return try rows.first?.decode(Bool.self, column: "held") ?? false
     }

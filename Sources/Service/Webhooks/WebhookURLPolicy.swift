@@ -48,7 +48,8 @@ public struct WebhookURLPolicy: Sendable {
             case .malformed(let reason): return reason
             case .unresolvable(let host): return "the host \(host) does not resolve"
             case .blockedAddress(let host, let address):
-                return "the host \(host) resolves to \(address), a loopback, private, link-local, shared, multicast, reserved or unspecified address"
+                return
+                    "the host \(host) resolves to \(address), a loopback, private, link-local, shared, multicast, reserved or unspecified address"
             }
         }
     }

@@ -32,12 +32,16 @@ public struct ChangesController: Sendable {
         var limit = Self.defaultLimit
         var wait = 0.0
         if let text = values["limit"] {
-            if let value = Int(text), (1...Self.maximumLimit).contains(value) { limit = value } else {
+            if let value = Int(text), (1...Self.maximumLimit).contains(value) {
+                limit = value
+            } else {
                 errors.add("limit", "limit must be an integer from 1 to \(Self.maximumLimit)")
             }
         }
         if let text = values["wait"] {
-            if let value = Double(text), value.isFinite, (0...maximumWait).contains(value) { wait = value } else {
+            if let value = Double(text), value.isFinite, (0...maximumWait).contains(value) {
+                wait = value
+            } else {
                 errors.add("wait", "wait must be a number of seconds from 0 to \(ServiceSetting.figure(maximumWait))")
             }
         }

@@ -1,5 +1,5 @@
-public import Hummingbird
 import FoundationEssentials
+public import Hummingbird
 
 /// `GET /docs`: the API reference, rendered in the reader's browser by Swagger UI from the served
 /// `GET /api/v1/openapi.json` (this instance's limits included). Swagger UI is not ours and not

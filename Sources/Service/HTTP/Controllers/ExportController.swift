@@ -63,15 +63,19 @@ public struct ExportController: Sendable {
                 // streaming megabytes to a fast reader kept that loop busy, and the export's own
                 // watch for a lost database session waited its turn for seconds (ExportTests).
                 try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                    try await session.run(stallTimeout: stallTimeout, progress: progress, whenAbandoned: { reason in
-                        // The database side gave up: end the client's side too (a write stuck on a
-                        // stalled client fails at once); a stall is said here, since that write then
-                        // fails as a closed channel.
-                        if case ExportError.clientStalled(let bound) = reason {
-                            logger.notice("export ended: the client took no data", metadata: ["contacts.stall_seconds": "\(bound.inSeconds)"])
+                    try await session.run(
+                        stallTimeout: stallTimeout, progress: progress,
+                        whenAbandoned: { reason in
+                            // The database side gave up: end the client's side too (a write stuck on a
+                            // stalled client fails at once); a stall is said here, since that write then
+                            // fails as a closed channel.
+                            if case ExportError.clientStalled(let bound) = reason {
+                                logger.notice(
+                                    "export ended: the client took no data", metadata: ["contacts.stall_seconds": "\(bound.inSeconds)"])
+                            }
+                            channel?.close(promise: nil)
                         }
-                        channel?.close(promise: nil)
-                    }) { contacts in
+                    ) { contacts in
                         for contact in contacts {
                             // Written in pieces, so the stall bound sees a slow reader's progress.
                             if buffer.readableBytes >= Self.writeBytes {

@@ -43,7 +43,9 @@ public struct ImportsController: Sendable {
     /// uploads as it takes (or the workspace half of them), or its scratch space fails;
     /// `100 Continue` only then; 202 once the upload is committed.
     @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let mediaType = request.headers[.contentType]?.split(separator: ";", maxSplits: 1).first.map { $0.trimmingWhitespace().lowercased() }
+        let mediaType = request.headers[.contentType]?.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingWhitespace().lowercased()
+        }
         guard mediaType == "text/csv" else { throw Self.unsupportedMediaType }
         try RequestReading.refuseContentCoding(request)
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
@@ -82,7 +84,9 @@ public struct ImportsController: Sendable {
         var before: ULID?
         if let cursor = parameters["cursor"] {
             guard let id = cursors.read(String(cursor), scope: scope) else {
-                throw APIError(.badRequest, code: "invalid_cursor", message: "The cursor was not issued by this server for this workspace and listing.")
+                throw APIError(
+                    .badRequest, code: "invalid_cursor", message: "The cursor was not issued by this server for this workspace and listing."
+                )
             }
             before = id
         }

@@ -49,7 +49,9 @@ public struct WebhooksController: Sendable {
             if names.count != items.count || names.isEmpty || !names.allSatisfy(WebhookEndpoint.eventTypes.contains)
                 || Set(names).count != names.count
             {
-                errors.add("events", "events must be a non-empty list of distinct types among \(WebhookEndpoint.eventTypes.joined(separator: ", "))")
+                errors.add(
+                    "events",
+                    "events must be a non-empty list of distinct types among \(WebhookEndpoint.eventTypes.joined(separator: ", "))")
             } else {
                 events = WebhookEndpoint.eventTypes.filter(names.contains)
             }
@@ -61,7 +63,8 @@ public struct WebhooksController: Sendable {
         case .string(let text):
             if text.unicodeScalars.count > WebhookEndpoint.maximumDescriptionLength {
                 errors.add("description", "description must be at most \(WebhookEndpoint.maximumDescriptionLength) characters")
-            } else if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !["\t", "\n", "\r"].contains($0) }) {
+            } else if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !["\t", "\n", "\r"].contains($0) })
+            {
                 errors.add("description", "description must not hold control characters")
             } else {
                 description = text
@@ -76,8 +79,9 @@ public struct WebhooksController: Sendable {
         }
         let secret = WebhookSignature.newSecret()
         let head = try await feed.head(tenant: tenant)
-        guard let endpoint = try await store.create(
-            tenant: tenant, url: url.url, events: events, description: description, secret: secret, fedThrough: head, limit: limit)
+        guard
+            let endpoint = try await store.create(
+                tenant: tenant, url: url.url, events: events, description: description, secret: secret, fedThrough: head, limit: limit)
         else {
             throw APIError(
                 .unprocessableContent, code: "webhook_limit_reached",

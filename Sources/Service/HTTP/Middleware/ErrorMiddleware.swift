@@ -55,7 +55,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as any HTTPResponseError:
             return APIError(error.status, code: "http_error", message: error.status.reasonPhrase)
         default:
-            return .internalError
+            return .unexpected
         }
     }
 }

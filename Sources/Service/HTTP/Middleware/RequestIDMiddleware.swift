@@ -1,6 +1,6 @@
-public import Hummingbird
 import FoundationEssentials
 import HTTPTypes
+public import Hummingbird
 import Logging
 
 /// Gives every request an id (the client's `X-Request-Id` when it is sane, else a new one),

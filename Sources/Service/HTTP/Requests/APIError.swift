@@ -57,7 +57,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static let unsupportedTransferEncoding = APIError(
         .notImplemented, code: "unsupported_transfer_encoding",
         message: "The only Transfer-Encoding served is chunked; or send a Content-Length.")
-    public static let internalError = APIError(
+    public static let unexpected = APIError(
         .internalServerError, code: "internal_error", message: "Internal server error.")
 
     /// The JSON body.

@@ -23,7 +23,11 @@ enum ListQuery {
         if let tag = values["tag"] {
             let trimmed = tag.trimmingWhitespace().nfc
             // A control character can be in no stored tag (create-contact refuses them).
-            if trimmed.isEmpty || trimmed.unicodeScalars.contains(where: \.isControl) { errors.add("tag", "tag must be a tag name") } else { filter.tag = trimmed }
+            if trimmed.isEmpty || trimmed.unicodeScalars.contains(where: \.isControl) {
+                errors.add("tag", "tag must be a tag name")
+            } else {
+                filter.tag = trimmed
+            }
         }
         if let since = values["updated_since"] {
             if let date = RFC3339.parse(since) {
@@ -58,11 +62,13 @@ extension ListQuery {
     /// `?phone=%2B33+6+12+34+56+78` and `?phone=+33612345678` mean what their senders meant.
     static func formDecodedPhone(_ text: String) -> String {
         var seenPlus = false
-        return String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            guard scalar == "+" else { return scalar }
-            defer { seenPlus = true }
-            return seenPlus ? " " : scalar
-        }))
+        return String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    guard scalar == "+" else { return scalar }
+                    defer { seenPlus = true }
+                    return seenPlus ? " " : scalar
+                }))
     }
 }
 

@@ -39,7 +39,8 @@ public struct PageCursors: Sendable {
             return nil
         }
         let b = cipher.decrypt(Array(payload.dropFirst()))
-        return ULID(uuid: UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
+        return ULID(
+            uuid: UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
     }
 
     private func mac(_ payload: [UInt8], _ scope: Scope) -> [UInt8] {

@@ -1,5 +1,5 @@
-import NIOCore
 import HTTPTypes
+import NIOCore
 import NIOHTTPTypes
 
 /// Closes a connection whose client is too slow: a request head, or a request body, that has not
