@@ -14,14 +14,16 @@ public func withPool<T>(
     }
 }
 
-/// Waits until `condition` holds, looking again every 20 ms for at most `limit`; whether it held.
+/// Waits until `condition` holds, looking again `every` 20 ms for at most `limit`; whether it held.
 /// For what happens on its own a moment later (a background writer's outcome), instead of a
 /// fixed sleep that is too short on a loaded machine and too long on an idle one.
-public func eventually(within limit: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+public func eventually(
+    within limit: Duration = .seconds(10), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+) async throws -> Bool {
     let deadline = ContinuousClock.now + limit
     while true {
         if try await condition() { return true }
         guard ContinuousClock.now < deadline else { return false }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: interval)
     }
 }
