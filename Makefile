@@ -35,7 +35,7 @@ compose-check: test-deps
 # README's runbook (it adds a worker and restarts one).
 # Left out there: the live CPU-bound probe (it measures the service, not the database, and the
 # three nodes share the same two cores).
-CITUS_SUITES = CreateContactTests|ChangeFeedTests|WebhookTests|CSVImportTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests|SchemaHistoryTests
+CITUS_SUITES = CreateContactTests|ChangeFeedTests|WebhookTests|CSVImportTests|RestOfTheAPITests|CrossTenantTests|FieldValidationTests|HostileInputTests|OneCallWriteTests|CitusTests|SchemaHistoryTests|AddressingTests|TagsTests
 CITUS_SKIP = theWorstInputOfEachFieldDoesNotStallOtherRequests
 
 # The whole suite on one PostgreSQL; the served OpenAPI document against the service, by the

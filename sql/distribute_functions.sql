@@ -16,12 +16,14 @@ BEGIN
     PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     FOREACH v_function IN ARRAY ARRAY[
         'upsert_contact(uuid,uuid,text,text,text,jsonb,text[])',
-        'update_contact(uuid,text,boolean,text,boolean,text,text,jsonb,boolean,text[],text[],text[])',
+        'update_contact(uuid,text,uuid,text,boolean,text,boolean,text,text,jsonb,boolean,text[],text[],text[])',
         'upsert_contacts(uuid,uuid[],text[],text[],text[],jsonb[],int[],text[],int[],text[])',
         'delete_contact(uuid,text,uuid)',
         'read_contact(uuid,uuid)',
         'list_contacts(uuid,text,text,text,timestamptz,uuid,int)',
-        'tag_counts(uuid)',
+        'list_tags(uuid,text,text,int)',
+        'rename_tag(uuid,text,text)',
+        'delete_tag(uuid,text)',
         'import_staged_contacts(uuid,uuid,boolean,boolean,boolean,boolean)',
         'discard_staged_batch(uuid,uuid)',
         'discard_abandoned_staging(uuid)',

@@ -54,9 +54,9 @@ struct CitusTests {
                 """)
         #expect(
             try functions.map { try $0.decode(String.self, column: "name") } == [
-                "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts", "list_contacts",
-                "number_feed",
-                "prune_changes", "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
+                "delete_contact", "delete_tag", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts",
+                "list_contacts", "list_tags", "number_feed", "prune_changes", "read_changes", "read_contact", "rename_tag",
+                "update_contact", "upsert_contact", "upsert_contacts",
             ])
         // The queues are the coordinator's own tables, not distributed: the import jobs', and the
         // webhooks' (endpoints, deliveries due, attempts), claimed across workspaces.
@@ -103,8 +103,9 @@ struct CitusTests {
             unprepared: "SELECT proname::text FROM pg_proc WHERE prosrc LIKE '%PERFORM set_tenant(p_tenant)%' ORDER BY 1")
         #expect(
             try writers.map { try $0.decode(String.self, at: 0) } == [
-                "delete_contact", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "number_feed", "prune_changes",
-                "read_changes", "read_contact", "tag_counts", "update_contact", "upsert_contact", "upsert_contacts",
+                "delete_contact", "delete_tag", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "list_tags",
+                "number_feed", "prune_changes", "read_changes", "read_contact", "rename_tag", "update_contact", "upsert_contact",
+                "upsert_contacts",
             ])
     }
 
@@ -173,7 +174,9 @@ struct CitusTests {
             ("get-contact", ContactStore.readQuery(id: ULID(), tenant: tenant)),
             ("list-contacts", ContactStore.listQuery(ContactFilter(), tenant: tenant)),
             ("list-contacts, every filter", ContactStore.listQuery(filtered, tenant: tenant)),
-            ("tags", PGQuery(ContactStore.tagCounts, [tenant])),
+            ("tags", PGQuery(ContactStore.listTags, [tenant, "v", String?.none, 1000])),
+            ("rename-tag", PGQuery(ContactStore.renameTag, [tenant, "vip", "vip-2"])),
+            ("delete-tag", PGQuery(ContactStore.deleteTag, [tenant, "vip-2"])),
         ]
         // Reads and deletes: after the tenant's SET LOCAL, in one transaction (ContactStore.inTenant).
         let scoped: [(String, PGQuery)] = [

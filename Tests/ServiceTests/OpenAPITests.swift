@@ -146,7 +146,7 @@ struct OpenAPITests {
             var phone = 4_155_550_000
             func newContact() async throws -> (phone: String, id: String) {
                 phone += 1
-                let reply = try await api.create(#"{"phone": "+1\#(phone)"}"#, token: token)
+                let reply = try await api.create(#"{"phone": "+1\#(phone)", "tags": "t1\#(phone)"}"#, token: token)
                 return ("+1\(phone)", reply.json["id"] as? String ?? "")
             }
             // An import job, and one whose report retention has deleted (410).
@@ -199,9 +199,19 @@ struct OpenAPITests {
                 case 400:
                     if method == "post" { body = "[" } else { uri += path == "/api/v1/changes" ? "?after=garbage" : "?cursor=garbage" }
                 case 401: bearer = nil
-                case 404: body = method == "post" ? #"{"phone": "+14155559999"}"# : nil
+                case 404:
+                    body =
+                        path.hasSuffix("rename-tag")
+                        ? #"{"from": "no-such-tag", "to": "x"}"#
+                        : path.hasSuffix("delete-tag")
+                            ? #"{"name": "no-such-tag"}"#
+                            : method == "post" ? #"{"phone": "+14155559999"}"# : nil
                 case 405: httpMethod = .put
                 case 406: accept = "application/xml"
+                case 409:
+                    // Another contact's phone as the new one.
+                    let other = try await newContact()
+                    body = #"{"phone": "\#(existing.phone)", "new_phone": "\#(other.phone)"}"#
                 case 413:
                     let limit =
                         isImport
@@ -271,6 +281,10 @@ struct OpenAPITests {
     static func validBody(_ path: String, phone: String) -> String {
         if path == "/api/v1/imports" { return "phone\n\(phone)\n" }
         if path == "/api/v1/webhooks" { return #"{"url": "https://hooks.example.com/openapi"}"# }
+        // The tag every contact of the status test carries (newContact): "t" and its digits.
+        let tag = "t" + phone.filter(\.isNumber)
+        if path.hasSuffix("rename-tag") { return #"{"from": "\#(tag)", "to": "r\#(tag)"}"# }
+        if path.hasSuffix("delete-tag") { return #"{"name": "\#(tag)"}"# }
         return path.hasSuffix("create-contacts") ? #"{"contacts": [{"phone": "\#(phone)"}]}"# : #"{"phone": "\#(phone)"}"#
     }
 

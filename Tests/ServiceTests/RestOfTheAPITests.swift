@@ -46,7 +46,7 @@ struct RestOfTheAPITests {
             #expect(reply.status == .notFound)
             #expect(try await api.rows(tenant: tenant, "SELECT count(*) FROM tags")[0].decode(Int.self, at: 0) == 0)
             let invalid = try await api.send(.post, "/api/v1/actions/update-contact", token: token, body: #"{"name": "x"}"#)
-            #expect(invalid.errors["phone"] == ["phone is required"])
+            #expect(invalid.errors["phone"] == ["give the phone or the id of the contact to update"])
         }
     }
 

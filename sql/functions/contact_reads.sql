@@ -70,17 +70,3 @@ BEGIN
     ORDER BY c.id;
 END
 $$;
-
--- The workspace's tags with how many contacts carry each, by name.
-CREATE OR REPLACE FUNCTION tag_counts(p_tenant uuid) RETURNS TABLE (name text, contacts bigint)
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-BEGIN
-    PERFORM set_tenant(p_tenant);
-    RETURN QUERY
-    SELECT t.name, count(ct.contact_id)
-    FROM tags t LEFT JOIN contact_tags ct ON ct.tenant_id = t.tenant_id AND ct.tag_id = t.id
-    WHERE t.tenant_id = p_tenant
-    GROUP BY t.id, t.name ORDER BY t.name;
-END
-$$;

@@ -2,17 +2,26 @@
 
 -- update-contact as one call, like create-contact: the tenant, the row lock, the merge patch, the
 -- tag edits, the links and the change in one statement, one round trip. Nothing is written when
--- the patch changes nothing (updated_at kept, API.md); unchanged links stay as they are. Returns
--- the contact as it is after the call, or no row when the phone is not the tenant's. It reads the
--- tags in a statement of their own: on Citus a function that reads distributed tables may not be
--- called inside a query on a shard.
+-- the patch changes nothing (updated_at kept, API.md); unchanged links stay as they are. It reads
+-- the tags in a statement of their own: on Citus a function that reads distributed tables may not
+-- be called inside a query on a shard.
+--
+-- The contact is found by p_phone, by p_id, or by both (they must name the same one). p_new_phone
+-- moves it to another number, keeping its id, fields, tags and created_at; another contact on that
+-- number is the outcome 'phone_taken' with its id, and nothing changes. Two contacts moved onto one
+-- number at once: the unique key (tenant_id, phone) lets one through, the other finds it taken.
+-- outcome: 'updated' (the contact as it is after the call), 'not_found', 'mismatch' (phone and id
+-- name two different contacts), 'phone_taken' (other_id: the contact holding p_new_phone).
+-- The signature before p_id and p_new_phone, dropped (its callers were the service's own).
+DROP FUNCTION IF EXISTS update_contact(uuid, text, boolean, text, boolean, text, text, jsonb, boolean, text[], text[], text[]);
 CREATE OR REPLACE FUNCTION update_contact(
-    p_tenant uuid, p_phone text,
+    p_tenant uuid, p_phone text, p_id uuid, p_new_phone text,
     p_set_name boolean, p_name text, p_set_email boolean, p_email text,
     p_metadata_mode text, p_metadata_patch jsonb,
     p_set_tags boolean, p_tags text[], p_add_tags text[], p_remove_tags text[]
 ) RETURNS TABLE (
-    id uuid, phone text, name text, email text, metadata text, created_at timestamptz, updated_at timestamptz, tags text[]
+    id uuid, phone text, name text, email text, metadata text, created_at timestamptz, updated_at timestamptz, tags text[],
+    outcome text, other_id uuid
 )
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -28,15 +37,40 @@ DECLARE
     v_final text[];
     v_changed boolean;
     v_tags_changed boolean := false;
+    v_phone text;
+    v_other uuid;
 BEGIN
     PERFORM set_tenant(p_tenant);
     -- The row lock first: concurrent patches of one contact run one after the other, each on
     -- the latest row, so a merge or an add_tags never loses another's change.
-    SELECT c.id, c.name, c.email, c.metadata INTO v_id, v_name, v_email, v_metadata
-    FROM contacts c WHERE c.tenant_id = p_tenant AND c.phone = p_phone
+    SELECT c.id, c.phone, c.name, c.email, c.metadata INTO v_id, v_phone, v_name, v_email, v_metadata
+    FROM contacts c
+    WHERE c.tenant_id = p_tenant AND (p_phone IS NULL OR c.phone = p_phone) AND (p_id IS NULL OR c.id = p_id)
     FOR UPDATE;
     IF NOT FOUND THEN
+        -- Both given, each naming a contact, but not the same one: the caller's mistake, not a 404.
+        IF p_phone IS NOT NULL AND p_id IS NOT NULL
+            AND EXISTS (SELECT FROM contacts c WHERE c.tenant_id = p_tenant AND c.phone = p_phone)
+            AND EXISTS (SELECT FROM contacts c WHERE c.tenant_id = p_tenant AND c.id = p_id) THEN
+            RETURN QUERY SELECT NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz,
+                NULL::text[], 'mismatch'::text, NULL::uuid;
+        ELSE
+            RETURN QUERY SELECT NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz,
+                NULL::text[], 'not_found'::text, NULL::uuid;
+        END IF;
         RETURN;
+    END IF;
+    -- A new number first, alone: taken (now, or by a concurrent move that commits first) means
+    -- nothing of the patch is written.
+    IF p_new_phone IS NOT NULL AND p_new_phone <> v_phone THEN
+        BEGIN
+            UPDATE contacts c SET phone = p_new_phone WHERE c.tenant_id = p_tenant AND c.id = v_id;
+        EXCEPTION WHEN unique_violation THEN
+            SELECT c.id INTO v_other FROM contacts c WHERE c.tenant_id = p_tenant AND c.phone = p_new_phone;
+            RETURN QUERY SELECT NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz,
+                NULL::text[], 'phone_taken'::text, v_other;
+            RETURN;
+        END;
     END IF;
     v_new_name := CASE WHEN p_set_name THEN p_name ELSE v_name END;
     v_new_email := CASE WHEN p_set_email THEN p_email ELSE v_email END;
@@ -45,7 +79,8 @@ BEGIN
         WHEN 'patch' THEN jsonb_merge_patch(v_metadata, p_metadata_patch)
         ELSE v_metadata END;
     -- As text: jsonb's = finds 1.0 and 1.00 equal, but the API gives back what was stored.
-    v_changed := (v_new_name, v_new_email, v_new_metadata::text) IS DISTINCT FROM (v_name, v_email, v_metadata::text);
+    v_changed := (v_new_name, v_new_email, v_new_metadata::text) IS DISTINCT FROM (v_name, v_email, v_metadata::text)
+        OR (p_new_phone IS NOT NULL AND p_new_phone <> v_phone);
 
     IF p_set_tags OR cardinality(p_add_tags) > 0 OR cardinality(p_remove_tags) > 0 THEN
         v_current := contact_tag_names(p_tenant, v_id);
@@ -87,7 +122,7 @@ BEGIN
         PERFORM record_contact_change(p_tenant, v_id, false, v_final);
     END IF;
     RETURN QUERY
-    SELECT c.id, c.phone, c.name, c.email, c.metadata::text, c.created_at, c.updated_at, v_final
+    SELECT c.id, c.phone, c.name, c.email, c.metadata::text, c.created_at, c.updated_at, v_final, 'updated'::text, NULL::uuid
     FROM contacts c WHERE c.tenant_id = p_tenant AND c.id = v_id;
 END
 $$;

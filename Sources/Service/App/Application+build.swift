@@ -46,6 +46,8 @@ public func buildRouter(
         scratchDirectory: configuration.imports.scratchDirectory, uploads: UploadSlots(capacity: configuration.imports.uploadsAtOnce),
         jobQueued: importJobQueued
     ).addRoutes(to: tenantRoutes)
+    TagsController(store: store, cursors: cursors).addRoutes(
+        to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)))
     ContactsController(store: store, cursors: cursors).addRoutes(
         to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)),
         batchRoutes: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.batchBodyLimit)))

@@ -23,7 +23,6 @@ extension ContactStore {
     /// its own implicit transaction, which a shared pipelined session can carry.
     static let readContact = PGStatement("SELECT * FROM read_contact($1, $2)")
     static let listContacts = PGStatement("SELECT * FROM list_contacts($1, $2, $3, $4, $5::timestamptz, $6::uuid, $7)")
-    static let tagCounts = PGStatement("SELECT name, contacts FROM tag_counts($1)")
 
     static func readQuery(id: ULID, tenant: UUID) -> PGQuery {
         PGQuery(readContact, [tenant, id.uuid])
@@ -59,11 +58,36 @@ extension ContactStore {
         PGQuery(deleteContact, [tenant, phone, id?.uuid])
     }
 
-    /// The workspace's tags with how many contacts carry each.
-    public func tags(tenant: UUID) async throws -> [(name: String, contacts: Int)] {
-        return try await single(PGQuery(Self.tagCounts, [tenant]), tenant: tenant).map {
+    static let listTags = PGStatement("SELECT name, contacts FROM list_tags($1, $2, $3, $4)")
+    static let renameTag = PGStatement("SELECT name, contacts FROM rename_tag($1, $2, $3)")
+    static let deleteTag = PGStatement("SELECT contacts FROM delete_tag($1, $2)")
+
+    /// A page of the workspace's tags by name (bytewise), after `after`, starting with `prefix`,
+    /// with how many contacts carry each.
+    public func tags(tenant: UUID, prefix: String? = nil, after: String? = nil, limit: Int = 1000) async throws
+        -> [(name: String, contacts: Int)]
+    {
+        try await single(PGQuery(Self.listTags, [tenant, prefix, after, limit]), tenant: tenant).map {
             (try $0.decode(String.self, column: "name"), try $0.decode(Int.self, column: "contacts"))
         }
+    }
+
+    /// Renames the tag `from` to `to` (merging into `to` where it exists); how many contacts carry
+    /// `to` then, or `nil` when `from` is not a tag of the workspace.
+    public func renameTag(from: String, to: String, tenant: UUID) async throws -> Int? {
+        let rows = try await single(PGQuery(Self.renameTag, [tenant, from, to]), tenant: tenant)
+        guard let row = rows.first else { return nil }
+        signals.changed(tenant)
+        return try row.decode(Int.self, column: "contacts")
+    }
+
+    /// Deletes the tag `name` from every contact and the workspace; how many contacts carried it,
+    /// or `nil` when it is not a tag of the workspace.
+    public func deleteTag(_ name: String, tenant: UUID) async throws -> Int? {
+        let rows = try await single(PGQuery(Self.deleteTag, [tenant, name]), tenant: tenant)
+        guard let row = rows.first else { return nil }
+        signals.changed(tenant)
+        return try row.decode(Int.self, column: "contacts")
     }
 
 }

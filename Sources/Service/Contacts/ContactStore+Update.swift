@@ -6,17 +6,34 @@ extension ContactStore {
     /// patch, the tag edits and the links; nothing written when the patch changes nothing.
     static let updateContact = PGStatement(
         """
-        SELECT id, phone, name, email, metadata, created_at, updated_at, tags
-        FROM update_contact($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::text[], $11::text[], $12::text[])
+        SELECT id, phone, name, email, metadata, created_at, updated_at, tags, outcome, other_id
+        FROM update_contact($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12::text[], $13::text[], $14::text[])
         """)
 
-    /// Applies `patch` in one round trip, one statement; `nil` when the tenant has no contact with
-    /// that phone.
-    public func update(_ patch: ContactPatch, tenant: UUID) async throws -> Contact? {
+    /// What an update did.
+    public enum UpdateOutcome: Sendable, Equatable {
+        /// The contact as it is after the call (unchanged when the patch changed nothing).
+        case updated(Contact)
+        /// No contact of the workspace has that phone or id.
+        case notFound
+        /// The phone and the id name two different contacts.
+        case mismatch
+        /// Another contact of the workspace has the new phone: nothing changed.
+        case phoneTaken(by: ULID)
+    }
+
+    /// Applies `patch` in one round trip, one statement.
+    public func update(_ patch: ContactPatch, tenant: UUID) async throws -> UpdateOutcome {
         let rows = try await single(Self.updateQuery(patch, tenant: tenant), tenant: tenant)
-        signals.changed(tenant)
-        guard let row = rows.first else { return nil }
-        return try ContactQueries.contact(row)
+        guard let row = rows.first else { return .notFound }
+        switch try row.decode(String.self, column: "outcome") {
+        case "updated":
+            signals.changed(tenant)
+            return .updated(try ContactQueries.contact(row))
+        case "mismatch": return .mismatch
+        case "phone_taken": return .phoneTaken(by: ULID(uuid: try row.decode(UUID.self, column: "other_id")))
+        default: return .notFound
+        }
     }
 
     static func updateQuery(_ patch: ContactPatch, tenant: UUID) -> PGQuery {
@@ -41,7 +58,8 @@ extension ContactStore {
         return PGQuery(
             Self.updateContact,
             encoded: [
-                tenant.uuidString, patch.phone, setName ? "t" : "f", name, setEmail ? "t" : "f", email, metadataMode, metadataPatch,
+                tenant.uuidString, patch.phone, patch.id?.uuid.uuidString, patch.newPhone, setName ? "t" : "f", name, setEmail ? "t" : "f",
+                email, metadataMode, metadataPatch,
                 patch.tags != nil ? "t" : "f", (patch.tags ?? []).pgEncoded(), patch.addTags.pgEncoded(), patch.removeTags.pgEncoded(),
             ])
     }

@@ -35,23 +35,26 @@ public struct ContactInput: Sendable, Equatable {
         return .success(ContactInput(phone: phone, name: name, email: email, tags: tags, metadataJSON: metadata))
     }
 
-    static func validatePhone(_ value: JSONValue?, errors: inout FieldErrors) -> String? {
+    /// A phone as `field` sends it (`phone`, or update-contact's `new_phone`), in E.164; `nil` with
+    /// the reason added to `errors` under `field`.
+    static func validatePhone(_ value: JSONValue?, field: String = "phone", errors: inout FieldErrors) -> String? {
         guard let value, value != .null else {
-            errors.add("phone", "phone is required")
+            errors.add(field, "\(field) is required")
             return nil
         }
         guard case .string(let text) = value else {
-            errors.add("phone", "phone must be a string")
+            errors.add(field, "\(field) must be a string")
             return nil
         }
         if text.utf8.contains(0) {
-            errors.add("phone", "phone must not contain the character U+0000")
+            errors.add(field, "\(field) must not contain the character U+0000")
             return nil
         }
         switch PhoneNumber.normalize(text) {
         case .success(let e164): return e164
         case .failure(let problem):
-            errors.add("phone", problem.message)
+            // The messages name "phone"; under another field, that field.
+            errors.add(field, problem.message.hasPrefix("phone") ? field + problem.message.dropFirst("phone".count) : problem.message)
             return nil
         }
     }

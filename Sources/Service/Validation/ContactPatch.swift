@@ -6,7 +6,11 @@ public struct ContactPatch: Sendable, Equatable {
         case set(Value)
     }
 
-    public var phone: String
+    /// The contact: by its phone, its id, or both (they must name the same one).
+    public var phone: String?
+    public var id: ULID?
+    /// The number to move the contact to (update-contact's `new_phone`).
+    public var newPhone: String?
     public var name: Change<String> = .unchanged
     public var email: Change<String> = .unchanged
     /// `.set` holds an RFC 7396 merge patch (an object's JSON text), applied in SQL.
@@ -16,10 +20,25 @@ public struct ContactPatch: Sendable, Equatable {
     public var addTags: [String] = []
     public var removeTags: [String] = []
 
+    public init(phone: String? = nil, id: ULID? = nil) {
+        self.phone = phone
+        self.id = id
+    }
+
     public static func validate(_ body: JSONValue, text: String) -> Result<ContactPatch, FieldErrors> {
         var errors = FieldErrors()
-        let phone = ContactInput.validatePhone(body["phone"]?.value, errors: &errors)
-        var patch = ContactPatch(phone: phone ?? "")
+        var patch = ContactPatch()
+        // A null is neither a phone nor an id: refused, as delete-contact does.
+        if let member = body["phone"] { patch.phone = ContactInput.validatePhone(member.value, errors: &errors) }
+        if let member = body["id"] {
+            if case .string(let text) = member.value, let id = ULID(string: text) {
+                patch.id = id
+            } else {
+                errors.add("id", "id must be a contact id (a 26-character ULID)")
+            }
+        }
+        if body["phone"] == nil, body["id"] == nil { errors.add("phone", "give the phone or the id of the contact to update") }
+        if let member = body["new_phone"] { patch.newPhone = ContactInput.validatePhone(member.value, field: "new_phone", errors: &errors) }
         if let member = body["name"] {
             patch.name = ContactInput.validateName(member.value, errors: &errors).map(Change.set) ?? .clear
         }
@@ -38,7 +57,7 @@ public struct ContactPatch: Sendable, Equatable {
         if let member = body["remove_tags"] {
             patch.removeTags = TagList.parse(member.value, field: "remove_tags", errors: &errors)
         }
-        guard errors.isEmpty, phone != nil else { return .failure(errors) }
+        guard errors.isEmpty else { return .failure(errors) }
         return .success(patch)
     }
 }

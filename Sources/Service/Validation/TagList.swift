@@ -49,4 +49,27 @@ public enum TagList {
         for problem in problems.sorted() { errors.add(field, problem) }
         return tags
     }
+
+    /// One tag name as `field` sends it (rename-tag's `from` and `to`, delete-tag's `name`): a
+    /// string, trimmed and in NFC, non-empty, without a comma or a control character, at most
+    /// ``maximumTagLength`` characters; `nil` with the reason under `field`.
+    public static func name(_ value: JSONValue?, field: String, errors: inout FieldErrors) -> String? {
+        guard case .string(let text)? = value else {
+            errors.add(field, "\(field) must be a tag name (a string)")
+            return nil
+        }
+        let tag = text.trimmingWhitespace().nfc
+        if tag.isEmpty {
+            errors.add(field, "\(field) must not be empty")
+        } else if tag.contains(",") {
+            errors.add(field, "a tag must not contain a comma")
+        } else if tag.unicodeScalars.contains(where: \.isControl) {
+            errors.add(field, "a tag must not contain control characters")
+        } else if tag.unicodeScalars.count > maximumTagLength {
+            errors.add(field, "a tag is too long (at most \(maximumTagLength) characters)")
+        } else {
+            return tag
+        }
+        return nil
+    }
 }

@@ -27,24 +27,4 @@ extension ContactsController {
         writer.endObject()
         return JSONResponse.make(status: .ok, bytes: writer.bytes)
     }
-
-    /// `GET /api/v1/tags`: the workspace's tags with their contact counts.
-    @Sendable func listTags(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        let tenant = context.tenant
-        let tags = try await store.tags(tenant: tenant)
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("data")
-        writer.beginArray()
-        for tag in tags {
-            writer.beginObject()
-            writer.field("name", tag.name)
-            writer.key("contacts")
-            writer.int(tag.contacts)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-        return JSONResponse.make(status: .ok, bytes: writer.bytes)
-    }
 }

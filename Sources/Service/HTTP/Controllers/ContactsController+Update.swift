@@ -1,7 +1,8 @@
 import Hummingbird
 
 extension ContactsController {
-    /// `POST /api/v1/actions/update-contact`: partial update by phone; 200, or 404.
+    /// `POST /api/v1/actions/update-contact`: partial update by phone or id, perhaps to a new
+    /// phone; 200, 404, 409 `phone_taken` (naming the contact that has it), or 422.
     @Sendable func updateContact(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let tenant = context.tenant
         let (body, text) = try await RequestReading.jsonObject(of: request, context: context)
@@ -10,9 +11,15 @@ extension ContactsController {
         case .success(let valid): patch = valid
         case .failure(let errors): throw APIError.validation(errors)
         }
-        let contact = try await store.update(patch, tenant: tenant)
-        guard let contact else { throw APIError.notFound }
-        return Self.contactResponse(contact, status: .ok, includeCreated: false)
+        switch try await store.update(patch, tenant: tenant) {
+        case .updated(let contact): return Self.contactResponse(contact, status: .ok, includeCreated: false)
+        case .notFound: throw APIError.notFound
+        case .mismatch:
+            var errors = FieldErrors()
+            errors.add("id", "id and phone name two different contacts")
+            throw APIError.validation(errors)
+        case .phoneTaken(let other): throw APIError.phoneTaken(by: other)
+        }
     }
 
     /// `POST /api/v1/actions/delete-contact`: by `phone` or `id`; 200, or 404.

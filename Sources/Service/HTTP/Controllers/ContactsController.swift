@@ -25,7 +25,6 @@ public struct ContactsController: Sendable {
         batchRoutes.post("/api/v1/actions/create-contacts", use: createContacts)
         routes.get("/api/v1/contacts/{id}", use: getContact)
         routes.get("/api/v1/contacts", use: listContacts)
-        routes.get("/api/v1/tags", use: listTags)
     }
 
     @Sendable func createContact(_ request: Request, context: TenantRequestContext) async throws -> Response {

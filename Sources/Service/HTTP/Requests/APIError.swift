@@ -10,6 +10,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public var message: String
     public var fieldErrors: FieldErrors?
     public var headers: HTTPFields = [:]
+    /// More string members of the body, after `code` (409 `phone_taken`'s `contact_id`).
+    public var members: [(String, String)] = []
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, fieldErrors: FieldErrors? = nil) {
         self.status = status
@@ -40,6 +42,12 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static func validation(_ errors: FieldErrors) -> APIError {
         APIError(.unprocessableContent, code: "validation_failed", message: "The given data was invalid.", fieldErrors: errors)
     }
+    /// update-contact's `new_phone` is another contact's: that contact's id.
+    public static func phoneTaken(by other: ULID) -> APIError {
+        var error = APIError(.conflict, code: "phone_taken", message: "Another contact of the workspace has this phone number.")
+        error.members = [("contact_id", other.description)]
+        return error
+    }
     public static func unavailable(_ message: String) -> APIError {
         var error = APIError(.serviceUnavailable, code: "unavailable", message: message)
         error.headers[.retryAfter] = "1"
@@ -66,6 +74,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         writer.beginObject()
         writer.field("message", message)
         writer.field("code", code)
+        for (key, value) in members { writer.field(key, value) }
         if let fieldErrors {
             writer.key("errors")
             Self.write(fieldErrors, to: &writer)

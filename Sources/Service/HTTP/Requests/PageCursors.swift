@@ -43,6 +43,29 @@ public struct PageCursors: Sendable {
             uuid: UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
     }
 
+    /// The cursor for the page after the name `name` (the tag list's): the name itself, which the
+    /// client has already seen, MAC'd with `scope` so that it can neither be forged nor moved.
+    public func issue(afterName name: String, scope: Scope) -> String {
+        var payload = [Self.nameVersion]
+        payload += name.utf8
+        payload += mac(payload, scope).prefix(Self.macLength)
+        return Self.base64URL(payload)
+    }
+
+    /// The name a name cursor points after, or `nil` for anything this server did not issue for `scope`.
+    public func readName(_ cursor: String, scope: Scope) -> String? {
+        guard cursor.utf8.count <= 400, let bytes = Self.bytes(base64URL: cursor), bytes.count > 1 + Self.macLength,
+            bytes.first == Self.nameVersion
+        else { return nil }
+        let payload = Array(bytes.dropLast(Self.macLength))
+        guard SHA256.constantTimeEqual(Array(mac(payload, scope).prefix(Self.macLength)), Array(bytes.suffix(Self.macLength))) else {
+            return nil
+        }
+        return String(validating: payload.dropFirst(), as: UTF8.self)
+    }
+
+    private static let nameVersion: UInt8 = 3
+
     private func mac(_ payload: [UInt8], _ scope: Scope) -> [UInt8] {
         SHA256.hmac(key: macKey, message: payload + scope.bytes)
     }

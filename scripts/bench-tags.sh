@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# rename-tag and delete-tag at 100,000 tagged contacts (BENCHMARKS.md "Tags"), on one durable
+# server (inside scripts/with-test-postgres.sh with PG_DURABLE=1; make bench runs it): how long each
+# takes, and a light workspace's create-contact p99 (wrk c=4) alone and while each runs.
+# Knobs: BENCH_TAG_CONTACTS (100000), POOL_SIZE (4).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+contacts=${BENCH_TAG_CONTACTS:-100000}
+pool=${POOL_SIZE:-4}
+port=18092
+bin=.build/release/contacts
+work=$(mktemp -d /tmp/contacts-bench-tags.XXXXXX)
+export DATABASE_OWNER_URL="$TEST_DATABASE_OWNER_URL" MIGRATIONS_DIR="$PWD/sql"
+$bin migrate >/dev/null
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+heavy=$($bin account create --name tags-heavy)
+light=$($bin account create --name tags-light)
+heavy_token=$(field "$heavy" token)
+
+# Every contact tagged "bulk", every other one also "half" (before it): the rename into "half"
+# merges on half of them.
+python3 - "$contacts" >"$work/contacts.csv" <<'PY'
+import sys
+n = int(sys.argv[1])
+print("phone,tags")
+for i in range(n):
+    print(f"+1628{3000000 + i},\"{'half, ' if i % 2 == 0 else ''}bulk, t{i % 10}\"")
+PY
+$bin import "$work/contacts.csv" --account "$(field "$heavy" account_id)" >/dev/null
+"$TEST_PG_BIN/psql" -XAtq -d "$TEST_DATABASE_ADMIN_URL" -c "VACUUM ANALYZE" >/dev/null
+
+DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= \
+  $bin serve --port $port --pool-size "$pool" --rate-limit-per-second 0 --log-level error --metrics-address off &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+export BENCH_TOKEN=$(field "$light" token) BENCH_PHONES=20000
+light_p99() {
+  wrk -t1 -c4 -d"$1" --latency -s bench/create-contact.lua "http://127.0.0.1:$port" | awk -F'p99_ms=' '/^BENCH/ {split($2, a, " "); print a[1]}'
+}
+light_p99 4s >/dev/null
+alone=$(light_p99 8s)
+echo "tags at $contacts contacts: a light workspace's create-contact p99 alone ${alone} ms (wrk c=4)"
+# Each operation while the light workspace's load runs: the load starts 1 s before it.
+operation() {
+  local label=$1 path=$2 body=$3 out="$work/$1.wrk" started elapsed answer load
+  wrk -t1 -c4 -d120s --latency -s bench/create-contact.lua "http://127.0.0.1:$port" >"$out" &
+  load=$!
+  sleep 1
+  started=$(date +%s.%N)
+  answer=$(curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$port$path" -H "Authorization: Bearer $heavy_token" \
+    -H 'Content-Type: application/json' -d "$body")
+  elapsed=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$started" "$(date +%s.%N)")
+  kill -INT $load
+  wait $load || true
+  printf '%-26s %6s s  answer %s  light p99 during %s ms\n' "$label" "$elapsed" "$answer" \
+    "$(awk -F'p99_ms=' '/^BENCH/ {split($2, a, " "); print a[1]}' "$out")"
+}
+operation "rename-tag (new name)" /api/v1/actions/rename-tag '{"from": "bulk", "to": "everyone"}'
+operation "rename-tag (merge, 50%)" /api/v1/actions/rename-tag '{"from": "everyone", "to": "half"}'
+operation "delete-tag" /api/v1/actions/delete-tag '{"name": "half"}'
