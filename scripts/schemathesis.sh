@@ -21,6 +21,10 @@ DATABASE_URL="$TEST_DATABASE_URL" DATABASE_OWNER_URL= $bin serve --port "$port" 
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+# Tags that exist, for rename-tag: the document's example merges vip-2026 into vip, and the hooks
+# rename vip to itself (it stays for every call).
+curl -fs -o /dev/null -X POST "http://127.0.0.1:$port/api/v1/actions/create-contact" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -d '{"phone": "+14155550100", "tags": "vip, vip-2026"}'
 status=0
 PYTHONPATH="$PWD/Tests/Schemathesis" SCHEMATHESIS_HOOKS=contacts_hooks "$schemathesis" --config-file schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" \
   -H "Authorization: Bearer $token" --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-60}" \

@@ -81,6 +81,7 @@ public final class ConnectionPool: Sendable {
         lease: PoolLease = PoolLease(),
         _ body: (PGConnection) async throws -> T
     ) async throws -> T {
+        if let pinned = Self.pinned { return try await body(pinned) }
         let connection = try await acquire(lease)
         let result: T
         do {
@@ -99,12 +100,18 @@ public final class ConnectionPool: Sendable {
     /// delays the calls queued behind it on its session, so bulk work (`lease.isBulk`) and
     /// anything needing a transaction block or session state take a connection of their own.
     public func query(_ query: PGQuery, lease: PoolLease = PoolLease()) async throws -> PGRows {
+        if let pinned = Self.pinned { return try await pinned.query(query) }
         if lease.isBulk || shared.sessionCount == 0 {
             return try await withConnection(lease: lease) { try await $0.query(query) }
         }
         if lease.owner != nil, configuration.bulkYieldWindow != nil { state.withLock { $0.noteInteractive(now: .now) } }
         return try await shared.run(query, lease: lease)
     }
+
+    /// The connection every call of this task goes to, whatever it asks for, while set: one
+    /// transaction around a whole request (an `Idempotency-Key`'s, which commits the request's
+    /// writes with its recorded answer). A transaction opened on it inside is a savepoint.
+    @TaskLocal public static var pinned: PGConnection?
 
     /// Calls in flight on each open shared session.
     public var sharedInFlight: [Int] { shared.inFlight }

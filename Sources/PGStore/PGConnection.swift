@@ -77,8 +77,10 @@ public final class PGConnection: Sendable {
     ///
     /// All or nothing: when a statement fails, the whole transaction is rolled back and the
     /// statement's own error is thrown (``PGError`` with its SQLSTATE).
+    /// Inside a transaction already open on the session (a pinned request's), the queries are
+    /// part of it: no BEGIN or COMMIT of their own, and a failure aborts that transaction.
     public func pipeline(_ queries: [PGQuery]) async throws -> [PGRows] {
-        try await raw.pipelineNonBlocking(queries, transaction: true)
+        try await raw.pipelineNonBlocking(queries, transaction: !isInTransaction)
     }
 
     /// `COPY … FROM STDIN` with `data` in COPY's text format (see ``PGCopyText``); the row count.
@@ -120,6 +122,9 @@ public final class PGConnection: Sendable {
 
     /// The transaction state after the last call (read under the lock: no libpq call).
     var transactionStatus: PGTransactionStatus { lock.withLock { raw.transactionStatus } }
+
+    /// Whether a transaction (or a failed one) is open on the session.
+    public var isInTransaction: Bool { transactionStatus != .idle }
 
     /// One hop to the connection threads with the connection locked.
     func run<T: Sendable>(_ body: @escaping @Sendable (LibPQConnection) throws -> T) async throws -> T {

@@ -4,22 +4,28 @@
 /// response is written). Nowhere else writes BEGIN, COMMIT or ROLLBACK.
 public struct PGTransaction: Sendable {
     let connection: PGConnection
+    /// Set when this transaction is a savepoint of one already open on the connection.
+    let savepoint: String?
 
     /// Commits; a failure is ``PGTransactionError/commit(_:)`` (the work is not saved, or not
     /// known to be: a lost connection).
     public func commit() async throws {
         do {
-            try await connection.execute(script: "COMMIT")
+            try await connection.execute(script: savepoint.map { "RELEASE SAVEPOINT \($0)" } ?? "COMMIT")
         } catch let error as PGError {
             throw PGTransactionError.commit(error)
         }
+    }
+
+    private var rollbackScript: String {
+        savepoint.map { "ROLLBACK TO SAVEPOINT \($0); RELEASE SAVEPOINT \($0)" } ?? "ROLLBACK"
     }
 
     /// Rolls back because of `cause`, and throws: `cause` itself when the rollback went through,
     /// else ``PGTransactionError/rollback(_:after:)`` with both.
     public func rollback(after cause: any Error) async throws -> Never {
         do {
-            try await connection.execute(script: "ROLLBACK")
+            try await connection.execute(script: rollbackScript)
         } catch let error as PGError {
             throw PGTransactionError.rollback(error, after: cause)
         }
@@ -30,7 +36,7 @@ public struct PGTransaction: Sendable {
     /// ``PGTransactionError/rollback(_:after:)``.
     public func rollback() async throws {
         do {
-            try await connection.execute(script: "ROLLBACK")
+            try await connection.execute(script: rollbackScript)
         } catch let error as PGError {
             throw PGTransactionError.rollback(error, after: nil)
         }
@@ -74,8 +80,18 @@ public enum PGTransactionError: Error, Sendable, CustomStringConvertible {
 
 extension PGConnection {
     /// Opens a transaction that the caller ends with ``PGTransaction/commit()`` or a rollback.
-    /// Prefer ``withTransaction(isolation:readOnly:_:)``, which cannot leave one open.
+    /// Prefer ``withTransaction(isolation:readOnly:_:)``, which cannot leave one open. Inside a
+    /// transaction already open on the connection (a pinned request's), it is a savepoint.
     public func beginTransaction(isolation: PGIsolation? = nil, readOnly: Bool = false) async throws -> PGTransaction {
+        if transactionStatus != .idle {
+            let name = "nested_\(UInt32.random(in: 0...UInt32.max))"
+            do {
+                try await execute(script: "SAVEPOINT \(name)")
+            } catch let error as PGError {
+                throw PGTransactionError.begin(error)
+            }
+            return PGTransaction(connection: self, savepoint: name)
+        }
         var begin = "BEGIN"
         if let isolation { begin += " ISOLATION LEVEL \(isolation.rawValue)" }
         if readOnly { begin += isolation == nil ? " READ ONLY" : ", READ ONLY" }
@@ -84,7 +100,7 @@ extension PGConnection {
         } catch let error as PGError {
             throw PGTransactionError.begin(error)
         }
-        return PGTransaction(connection: self)
+        return PGTransaction(connection: self, savepoint: nil)
     }
 
     /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.

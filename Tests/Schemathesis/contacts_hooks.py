@@ -42,3 +42,14 @@ schemathesis.openapi.format(
 def ndjson(ctx, response):
     """The export's NDJSON: one JSON value a line, read as the array the document describes."""
     return [json.loads(line) for line in response.content.splitlines() if line.strip()]
+
+
+@schemathesis.hook("map_body")
+def rename_an_existing_tag(ctx, body):
+    """rename-tag on a tag that exists (scripts/schemathesis.sh tags a contact `vip`),
+    renamed to itself so that it stays for the next call: a generated name is almost never a tag,
+    which would leave only 404s and nothing of the route tested."""
+    if ctx.operation.path == "/api/v1/actions/rename-tag" and isinstance(body, dict) and isinstance(body.get("from"), str):
+        body["from"] = "vip"
+        body["to"] = "vip"
+    return body

@@ -35,7 +35,9 @@ struct CitusTests {
                 try row.decode(column: "method"), try row.decode(column: "colocationid"), try row.decode(column: "key")
             )
         }
-        let tenantTables = ["contacts", "tags", "contact_tags", "import_staging", "import_jobs", "import_uploads", "import_errors"]
+        let tenantTables = [
+            "contacts", "tags", "contact_tags", "import_staging", "import_jobs", "import_uploads", "import_errors", "idempotency_keys",
+        ]
         for name in tenantTables {
             #expect(byName[name]?.method == "h", "\(name) is hash-distributed")
             #expect(byName[name]?.key == "tenant_id")
@@ -55,8 +57,8 @@ struct CitusTests {
         #expect(
             try functions.map { try $0.decode(String.self, column: "name") } == [
                 "delete_contact", "delete_tag", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts",
-                "list_contacts", "list_tags", "number_feed", "prune_changes", "read_changes", "read_contact", "rename_tag",
-                "update_contact", "upsert_contact", "upsert_contacts",
+                "list_contacts", "list_tags", "number_feed", "prune_changes", "prune_idempotency_keys", "read_changes", "read_contact",
+                "rename_tag", "update_contact", "upsert_contact", "upsert_contacts",
             ])
         // The queues are the coordinator's own tables, not distributed: the import jobs', and the
         // webhooks' (endpoints, deliveries due, attempts), claimed across workspaces.
@@ -87,7 +89,7 @@ struct CitusTests {
                 FROM pg_dist_partition d JOIN pg_class c ON c.oid = d.logicalrelid
                 WHERE d.partmethod = 'h'
                 """)
-        #expect(tables.count == 9)
+        #expect(tables.count == 10)
         for row in tables {
             let name = try row.decode(String.self, column: "name")
             #expect(try row.decode(String.self, column: "persistence") == "p", "\(name) is logged")
@@ -104,8 +106,8 @@ struct CitusTests {
         #expect(
             try writers.map { try $0.decode(String.self, at: 0) } == [
                 "delete_contact", "delete_tag", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "list_tags",
-                "number_feed", "prune_changes", "read_changes", "read_contact", "rename_tag", "update_contact", "upsert_contact",
-                "upsert_contacts",
+                "number_feed", "prune_changes", "prune_idempotency_keys", "read_changes", "read_contact", "rename_tag", "update_contact",
+                "upsert_contact", "upsert_contacts",
             ])
     }
 

@@ -33,6 +33,8 @@ public func buildRouter(
         .add(middleware: TenantMiddleware(authenticator: authenticator, rateLimiter: rateLimiter))
         .group(context: TenantRequestContext.self)
     let store = ContactStore(pool: pool, signals: changeSignals)
+    // After each POST group's body limit: an Idempotency-Key's request is read whole, within it.
+    let idempotency = IdempotencyMiddleware(store: IdempotencyStore(pool: pool, clock: configuration.clock))
     let cursors = PageCursors(secret: configuration.cursorSecret)
     ExportController(store: store, cursors: cursors, stallTimeout: configuration.exportStallTimeout).addRoutes(to: tenantRoutes)
     ChangesController(
@@ -40,17 +42,18 @@ public func buildRouter(
     ).addRoutes(to: tenantRoutes)
     WebhooksController(
         store: WebhookStore(pool: pool), feed: ChangeFeedStore(pool: pool), cursors: cursors, configuration: configuration.webhooks
-    ).addRoutes(to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)))
+    ).addRoutes(to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)).add(middleware: idempotency))
     ImportsController(
         store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit,
         scratchDirectory: configuration.imports.scratchDirectory, uploads: UploadSlots(capacity: configuration.imports.uploadsAtOnce),
         jobQueued: importJobQueued
     ).addRoutes(to: tenantRoutes)
     TagsController(store: store, cursors: cursors).addRoutes(
-        to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)))
+        to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)).add(middleware: idempotency))
     ContactsController(store: store, cursors: cursors).addRoutes(
-        to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)),
-        batchRoutes: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.batchBodyLimit)))
+        to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)).add(middleware: idempotency),
+        batchRoutes: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.batchBodyLimit)).add(
+            middleware: idempotency))
     // Last: it applies to the router's "no route" answer only.
     router.add(middleware: MethodNotAllowedMiddleware(servedBy: router))
     return router

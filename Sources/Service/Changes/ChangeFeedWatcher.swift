@@ -17,6 +17,8 @@ public struct ChangeFeedWatcher: Service {
     let logger: Logger
     /// Paces both duties, and dates the retention.
     let clock: any ServiceClock
+    /// The Idempotency-Key answers, pruned with the changes (24 hours).
+    let idempotency: IdempotencyStore
     /// How often waiting polls look for other instances' changes.
     public static let checkInterval: Duration = .seconds(1)
     static let pruneInterval: Duration = .seconds(3600)
@@ -25,6 +27,7 @@ public struct ChangeFeedWatcher: Service {
     {
         self.store = ChangeFeedStore(pool: pool)
         self.clock = clock
+        self.idempotency = IdempotencyStore(pool: pool, clock: clock)
         self.signals = signals
         self.retention = retention
         self.logger = logger
@@ -70,7 +73,10 @@ public struct ChangeFeedWatcher: Service {
         do {
             while !Task.isCancelled {
                 let tenants = try await store.workspaces(after: after, limit: 500)
-                for tenant in tenants { total += try await store.prune(tenant: tenant, before: before) }
+                for tenant in tenants {
+                    total += try await store.prune(tenant: tenant, before: before)
+                    try await idempotency.prune(tenant: tenant)
+                }
                 guard let last = tenants.last, tenants.count == 500 else { break }
                 after = last
             }

@@ -42,6 +42,19 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static func validation(_ errors: FieldErrors) -> APIError {
         APIError(.unprocessableContent, code: "validation_failed", message: "The given data was invalid.", fieldErrors: errors)
     }
+    /// A request with the same `Idempotency-Key` is still running.
+    public static let idempotencyKeyInUse: APIError = {
+        var error = APIError(
+            .conflict, code: "idempotency_key_in_use", message: "A request with this Idempotency-Key is still running; retry shortly.")
+        error.headers[.retryAfter] = "1"
+        return error
+    }()
+    /// The `Idempotency-Key` was used with another body.
+    public static let idempotencyKeyReused = APIError(
+        .unprocessableContent, code: "idempotency_key_reused", message: "This Idempotency-Key was used with another request body.")
+    public static let invalidIdempotencyKey = APIError(
+        .badRequest, code: "invalid_idempotency_key",
+        message: "Idempotency-Key must be a string of 1 to 255 visible ASCII characters (a Structured Field string or a token).")
     /// update-contact's `new_phone` is another contact's: that contact's id.
     public static func phoneTaken(by other: ULID) -> APIError {
         var error = APIError(.conflict, code: "phone_taken", message: "Another contact of the workspace has this phone number.")
