@@ -5,6 +5,9 @@
 local token = os.getenv("BENCH_TOKEN")
 local phones = tonumber(os.getenv("BENCH_PHONES") or "200000")
 local resync = os.getenv("BENCH_RESYNC") == "1"
+-- BENCH_IDEMPOTENT=1: every request carries a fresh Idempotency-Key (what a careful client sends).
+local idempotent = os.getenv("BENCH_IDEMPOTENT") == "1"
+local sent = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
@@ -26,7 +29,12 @@ local template = '{"phone": "+1415%d", "name": "Romain", "email": "romain@exampl
 
 request = function()
   local sync = resync and 0 or math.random(1, 2000000000)
-  return wrk.format(nil, "/api/v1/actions/create-contact", nil, string.format(template, 2000000 + math.random(0, phones - 1), sync))
+  local headers = nil
+  if idempotent then
+    sent = sent + 1
+    headers = { ["Idempotency-Key"] = string.format("bench-%d-%d-%d", thread_index or 0, sent, math.random(1, 2000000000)) }
+  end
+  return wrk.format(nil, "/api/v1/actions/create-contact", headers, string.format(template, 2000000 + math.random(0, phones - 1), sync))
 end
 
 local statuses = {}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# rename-tag and delete-tag at 100,000 tagged contacts (BENCHMARKS.md "Tags"), on one durable
-# server (inside scripts/with-test-postgres.sh with PG_DURABLE=1; make bench runs it): how long each
-# takes, and a light workspace's create-contact p99 (wrk c=4) alone and while each runs.
+# What integrators asked for (issue 24, BENCHMARKS.md), on one durable server (inside
+# scripts/with-test-postgres.sh with PG_DURABLE=1; make bench runs it):
+# - rename-tag and delete-tag at 100,000 tagged contacts: how long each takes, and a light
+#   workspace's create-contact p99 (wrk c=4) alone and while each runs;
+# - create-contact at c=32 without and with a fresh Idempotency-Key on every request.
 # Knobs: BENCH_TAG_CONTACTS (100000), POOL_SIZE (4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,3 +62,13 @@ operation() {
 operation "rename-tag (new name)" /api/v1/actions/rename-tag '{"from": "bulk", "to": "everyone"}'
 operation "rename-tag (merge, 50%)" /api/v1/actions/rename-tag '{"from": "everyone", "to": "half"}'
 operation "delete-tag" /api/v1/actions/delete-tag '{"name": "half"}'
+
+# create-contact with and without an Idempotency-Key, alternately (c=32, 10 s each).
+for round in 1 2; do
+  for mode in 0 1; do
+    out=$(BENCH_IDEMPOTENT=$mode BENCH_PHONES=200000 wrk -t2 -c32 -d10s --latency -s bench/create-contact.lua "http://127.0.0.1:$port" | grep '^BENCH')
+    label=$([ "$mode" = 1 ] && echo "with an Idempotency-Key" || echo "without a key")
+    echo "create-contact c=32, $label (round $round): $out"
+  done
+done
+

@@ -25,6 +25,12 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && 
 # rename vip to itself (it stays for every call).
 curl -fs -o /dev/null -X POST "http://127.0.0.1:$port/api/v1/actions/create-contact" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"phone": "+14155550100", "tags": "vip, vip-2026"}'
+# A contact for each number the hooks generate, for update-contact.
+for phone in +14155550123 +12125550199 +33612345678 +447911123456 +4915123456789 +34612345678 +390612345678 \
+  +61412345678 +819012345678 +5511912345678; do
+  curl -fs -o /dev/null -X POST "http://127.0.0.1:$port/api/v1/actions/create-contact" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' -d "{\"phone\": \"$phone\"}"
+done
 status=0
 PYTHONPATH="$PWD/Tests/Schemathesis" SCHEMATHESIS_HOOKS=contacts_hooks "$schemathesis" --config-file schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" \
   -H "Authorization: Bearer $token" --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-60}" \

@@ -33,11 +33,13 @@ public enum TagList {
         var tags: [String] = []
         var problems = Set<String>()
         for item in raw {
-            let tag = item.trimmingWhitespace().nfc
-            guard !tag.isEmpty, seen.insert(tag).inserted else { continue }
-            if tag.unicodeScalars.contains(where: \.isControl) {
+            // Control characters count where they were sent, at the edges too (a tab or a NEL
+            // that trimming would drop), as the document's pattern says.
+            if item.unicodeScalars.contains(where: \.isControl) {
                 problems.insert("a tag must not contain control characters")
             }
+            let tag = item.trimmingWhitespace().nfc
+            guard !tag.isEmpty, seen.insert(tag).inserted else { continue }
             if tag.unicodeScalars.count > maximumTagLength {
                 problems.insert("a tag is too long (at most \(maximumTagLength) characters)")
             }
@@ -59,12 +61,12 @@ public enum TagList {
             return nil
         }
         let tag = text.trimmingWhitespace().nfc
-        if tag.isEmpty {
+        if text.unicodeScalars.contains(where: \.isControl) {
+            errors.add(field, "a tag must not contain control characters")
+        } else if tag.isEmpty {
             errors.add(field, "\(field) must not be empty")
         } else if tag.contains(",") {
             errors.add(field, "a tag must not contain a comma")
-        } else if tag.unicodeScalars.contains(where: \.isControl) {
-            errors.add(field, "a tag must not contain control characters")
         } else if tag.unicodeScalars.count > maximumTagLength {
             errors.add(field, "a tag is too long (at most \(maximumTagLength) characters)")
         } else {
