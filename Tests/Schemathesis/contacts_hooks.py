@@ -5,6 +5,7 @@ no pattern can say: this gives Schemathesis numbers that are, written the ways t
 accepts, so its positive checks test the service and not libphonenumber's tables.
 """
 import json
+import re
 
 import schemathesis
 from hypothesis import strategies as st
@@ -59,8 +60,13 @@ def rename_an_existing_tag(ctx, body):
 def update_an_existing_contact(ctx, body):
     """update-contact by a phone that exists (scripts/schemathesis.sh creates one contact per
     number above): a generated id is never a contact's, which would leave only 404s. Finding a
-    contact by id is AddressingTests's."""
-    if ctx.operation.path == "/api/v1/actions/update-contact" and isinstance(body, dict) and "id" in body:
+    contact by id is AddressingTests's. Only a valid id is replaced: an invalid one is what a
+    negative test sends, and must stay to be refused."""
+    if (ctx.operation.path == "/api/v1/actions/update-contact" and isinstance(body, dict)
+            and isinstance(body.get("id"), str) and ULID.match(body["id"])):
         del body["id"]
         body["phone"] = NUMBERS[0]
     return body
+
+
+ULID = re.compile(r"^[0-7][0-9A-TV-Za-tv-z]{25}$")  # the document's ContactId
