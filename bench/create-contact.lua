@@ -32,7 +32,9 @@ request = function()
   local headers = nil
   if idempotent then
     sent = sent + 1
-    headers = { ["Idempotency-Key"] = string.format("bench-%d-%d-%d", thread_index or 0, sent, math.random(1, 2000000000)) }
+    -- wrk.format takes these instead of wrk.headers, not beside them.
+    headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token,
+      ["Idempotency-Key"] = string.format("bench-%d-%d-%d", thread_index or 0, sent, math.random(1, 2000000000)) }
   end
   return wrk.format(nil, "/api/v1/actions/create-contact", headers, string.format(template, 2000000 + math.random(0, phones - 1), sync))
 end
