@@ -29,8 +29,9 @@ BEGIN
         'update_contact(uuid,text,uuid,text,boolean,text,boolean,text,text,jsonb,boolean,text[],text[],text[])',
         'upsert_contacts(uuid,uuid[],text[],text[],text[],jsonb[],int[],text[],int[],text[])',
         'delete_contact(uuid,text,uuid)',
-        'rename_tag(uuid,text,text)',
-        'delete_tag(uuid,text)'
+        'begin_tag_change(uuid,text,text)',
+        'move_tag_links(uuid,bigint,bigint,uuid,int)',
+        'end_tag_change(uuid,bigint,bigint)'
     ] LOOP
         PERFORM create_distributed_function(v_function::regprocedure, 'p_tenant', colocate_with := 'contacts');
     END LOOP;

@@ -128,11 +128,11 @@ public final class ConnectionPool: Sendable {
     /// Leases a connection and runs `body` in a transaction on it
     /// (``PGConnection/withTransaction(isolation:readOnly:actorIsolation:_:)``).
     public func withTransaction<T>(
-        isolation: PGIsolation? = nil, readOnly: Bool = false,
+        isolation: PGIsolation? = nil, readOnly: Bool = false, lease: PoolLease = PoolLease(),
         actorIsolation: isolated (any Actor)? = #isolation,
         _ body: (PGConnection) async throws -> T
     ) async throws -> T {
-        try await withConnection { connection in
+        try await withConnection(lease: lease) { connection in
             try await connection.withTransaction(isolation: isolation, readOnly: readOnly, body)
         }
     }

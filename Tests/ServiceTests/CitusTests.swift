@@ -56,9 +56,9 @@ struct CitusTests {
                 """)
         #expect(
             try functions.map { try $0.decode(String.self, column: "name") } == [
-                "delete_contact", "delete_tag", "discard_abandoned_staging", "discard_staged_batch", "import_staged_contacts",
-                "list_contacts", "list_tags", "number_feed", "prune_changes", "prune_idempotency_keys", "read_changes", "read_contact",
-                "rename_tag", "update_contact", "upsert_contact", "upsert_contacts",
+                "begin_tag_change", "delete_contact", "discard_abandoned_staging", "discard_staged_batch", "end_tag_change",
+                "import_staged_contacts", "list_contacts", "list_tags", "move_tag_links", "number_feed", "prune_changes",
+                "prune_idempotency_keys", "read_changes", "read_contact", "update_contact", "upsert_contact", "upsert_contacts",
             ])
         // The queues are the coordinator's own tables, not distributed: the import jobs', and the
         // webhooks' (endpoints, deliveries due, attempts), claimed across workspaces.
@@ -105,9 +105,9 @@ struct CitusTests {
             unprepared: "SELECT proname::text FROM pg_proc WHERE prosrc LIKE '%PERFORM set_tenant(p_tenant)%' ORDER BY 1")
         #expect(
             try writers.map { try $0.decode(String.self, at: 0) } == [
-                "delete_contact", "delete_tag", "finish_webhook_attempt", "import_staged_contacts", "list_contacts", "list_tags",
-                "number_feed", "prune_changes", "prune_idempotency_keys", "read_changes", "read_contact", "rename_tag", "update_contact",
-                "upsert_contact", "upsert_contacts",
+                "begin_tag_change", "delete_contact", "end_tag_change", "finish_webhook_attempt", "import_staged_contacts",
+                "list_contacts", "list_tags", "move_tag_links", "number_feed", "prune_changes", "prune_idempotency_keys", "read_changes",
+                "read_contact", "update_contact", "upsert_contact", "upsert_contacts",
             ])
     }
 
@@ -177,8 +177,11 @@ struct CitusTests {
             ("list-contacts", ContactStore.listQuery(ContactFilter(), tenant: tenant)),
             ("list-contacts, every filter", ContactStore.listQuery(filtered, tenant: tenant)),
             ("tags", PGQuery(ContactStore.listTags, [tenant, "v", String?.none, 1000])),
-            ("rename-tag", PGQuery(ContactStore.renameTag, [tenant, "vip", "vip-2"])),
-            ("delete-tag", PGQuery(ContactStore.deleteTag, [tenant, "vip-2"])),
+            // rename-tag's and delete-tag's steps: in the service they run in one transaction,
+            // where Citus runs each call from the coordinator; alone, each is delegated whole.
+            ("rename-tag and delete-tag: begin", PGQuery(ContactStore.beginTagChange, [tenant, "vip", "vip-2"])),
+            ("rename-tag and delete-tag: a step", PGQuery(ContactStore.moveTagLinks, [tenant, Int64(1), Int64(2), ULID().uuid, 10_000])),
+            ("rename-tag and delete-tag: end", PGQuery(ContactStore.endTagChange, [tenant, Int64(1), Int64?.none])),
         ]
         // Reads and deletes: after the tenant's SET LOCAL, in one transaction (ContactStore.inTenant).
         let scoped: [(String, PGQuery)] = [

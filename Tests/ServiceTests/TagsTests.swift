@@ -1,9 +1,10 @@
 import Foundation
 import HTTPTypes
 import PGStore
-import Service
 import TestSupport
 import Testing
+
+@testable import Service
 
 /// API.md "Tags, paginated and managed": the list by name a page at a time, rename-tag (merging),
 /// delete-tag; each contact they change gets a new updated_at and one contact.updated change.
@@ -117,6 +118,56 @@ struct TagsTests {
             #expect(
                 try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM tags WHERE name = 'gone'")[0].decode(Int.self, column: "n")
                     == 0)
+        }
+    }
+
+    /// In steps (here of 2 contacts, in the service of 10,000): every contact is handled once,
+    /// whichever step it falls in, for a rename in place, a merge and a deletion.
+    @Test func renamesAndDeletionsInManyStepsHandleEachContactOnce() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            for n in 0..<7 {
+                let tags = n % 2 == 0 ? "a, old" : "old, b, target"
+                _ = try await api.create(#"{"phone": "+1415555086\#(n)", "tags": "\#(tags)"}"#, token: token)
+            }
+            let start = try #require(try await api.send(.get, "/api/v1/changes", token: token).json["next_cursor"] as? String)
+            let store = ContactStore(pool: api.pool)
+            let renamed = try await store.changeTag(from: "old", to: "new", tenant: tenant, step: 2)
+            #expect(renamed?.handled == 7 && renamed?.carryingTo == 7)
+            let merged = try await store.changeTag(from: "new", to: "target", tenant: tenant, step: 2)
+            #expect(merged?.handled == 7 && merged?.carryingTo == 7)
+            let deleted = try await store.changeTag(from: "target", to: nil, tenant: tenant, step: 2)
+            #expect(deleted?.handled == 7 && deleted?.carryingTo == 0)
+            let tags = try await Self.tags(api, token: token)
+            #expect(tags.count == 7)
+            for n in 0..<7 { #expect(tags["+1415555086\(n)"] == (n % 2 == 0 ? ["a"] : ["b"]), "\(n)") }
+            let (changes, _) = try await ChangeFeedTests.follow(api, token: token, after: start)
+            #expect(changes.count == 21, "one contact.updated per contact and operation")
+            #expect(Set(changes.map(ChangeFeedTests.summary)).count == 7)
+            #expect(Self.names(try await api.send(.get, "/api/v1/tags", token: token)) == ["a", "b"])
+        }
+    }
+
+    /// The steps are one transaction: a step that fails (here the statement timeout, on a contact
+    /// locked by another transaction) leaves every contact, link and tag as it was.
+    @Test func aFailedStepLeavesEverythingAsItWas() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with(configure: { $0.statementTimeout = .milliseconds(300) }) { api in
+            for n in 0..<5 { _ = try await api.create(#"{"phone": "+1415555087\#(n)", "tags": "old"}"#, token: token) }
+            let before = try await Self.updatedAt(api, tenant: tenant)
+            let last = try await api.rows(tenant: tenant, "SELECT max(id::text) AS id FROM contacts")[0].decode(String.self, column: "id")
+            try await api.pool.withTransaction { holder in
+                // The last contact (by id: the third step) is locked until this transaction ends.
+                _ = try await holder.query(ContactStore.tenantScope(tenant))
+                _ = try await holder.query(
+                    PGQuery(.unprepared("SELECT 1 FROM contacts WHERE tenant_id = '\(tenant)' AND id = '\(last)' FOR UPDATE")))
+                await #expect(throws: PGError.self) {
+                    _ = try await ContactStore(pool: api.pool).changeTag(from: "old", to: "new", tenant: tenant, step: 2)
+                }
+            }
+            #expect(try await Self.tags(api, token: token).values.allSatisfy { $0 == ["old"] })
+            #expect(try await Self.updatedAt(api, tenant: tenant) == before)
+            #expect(Self.names(try await api.send(.get, "/api/v1/tags", token: token)) == ["old"])
         }
     }
 

@@ -23,91 +23,109 @@ BEGIN
 END
 $$;
 
--- Every contact tagged p_from is tagged p_to in its place. Where p_to exists the two merge: a
--- contact with both keeps one, at the earlier position. Each contact that changes gets a new
--- updated_at and one contact.updated change. Answers p_to and how many contacts carry it, or no
--- row when p_from is not a tag of the workspace. Set-wise: a few statements whatever the count.
-CREATE OR REPLACE FUNCTION rename_tag(p_tenant uuid, p_from text, p_to text)
-RETURNS TABLE (name text, contacts bigint)
+-- rename-tag and delete-tag touch every contact that carries the tag (a new updated_at, one
+-- contact.updated change each): at 100,000 contacts that is seconds of work, more than one
+-- statement may take (the service's statement_timeout, 5 s). So the service runs them in steps,
+-- in one transaction on a connection of its own (ContactStore.changeTag): begin_tag_change locks
+-- and decides, move_tag_links handles at most p_limit contacts a call, end_tag_change finishes.
+-- The transaction keeps the change whole: a failure in any step leaves every contact as it was.
+-- The old one-statement functions are dropped here.
+DROP FUNCTION IF EXISTS rename_tag(uuid, text, text);
+DROP FUNCTION IF EXISTS delete_tag(uuid, text);
+
+-- Locks the tag p_from and, for a rename, p_to, in name order (as writers lock tags: two changes
+-- of the same tags cannot deadlock, and no write tags a contact with p_from until the commit).
+-- Answers the two ids, or no row when p_from is not a tag of the workspace. A rename to a new name
+-- renames the tag row itself (its links stay; to_id = from_id); where p_to exists the two ids
+-- differ and the links move; a deletion (p_to NULL) answers to_id NULL.
+CREATE OR REPLACE FUNCTION begin_tag_change(p_tenant uuid, p_from text, p_to text)
+RETURNS TABLE (from_id bigint, to_id bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     v_from bigint;
     v_to bigint;
-    v_changed uuid[];
 BEGIN
     PERFORM set_tenant(p_tenant);
-    -- Both tag rows locked, in name order (as writers lock tags), so that two renames of the same
-    -- tags cannot deadlock and a concurrent write tags nobody with p_from meanwhile.
     PERFORM 1 FROM tags t WHERE t.tenant_id = p_tenant AND t.name IN (p_from, p_to) ORDER BY t.name FOR UPDATE;
     SELECT t.id INTO v_from FROM tags t WHERE t.tenant_id = p_tenant AND t.name = p_from;
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    SELECT t.id INTO v_to FROM tags t WHERE t.tenant_id = p_tenant AND t.name = p_to;
-    v_changed := '{}';
-    IF v_to IS NULL THEN
-        -- A new name: the tag row itself is renamed; its links stay as they are. (A writer that
-        -- creates p_to meanwhile wins the name: then the two merge, below.)
-        BEGIN
-            UPDATE tags t SET name = p_to WHERE t.tenant_id = p_tenant AND t.id = v_from;
-            v_to := v_from;
-            v_changed := ARRAY(SELECT ct.contact_id FROM contact_tags ct WHERE ct.tenant_id = p_tenant AND ct.tag_id = v_from);
-        EXCEPTION WHEN unique_violation THEN
-            SELECT t.id INTO v_to FROM tags t WHERE t.tenant_id = p_tenant AND t.name = p_to FOR UPDATE;
-        END;
+    IF p_to IS NOT NULL THEN
+        SELECT t.id INTO v_to FROM tags t WHERE t.tenant_id = p_tenant AND t.name = p_to;
+        IF v_to IS NULL THEN
+            -- A writer that creates p_to meanwhile wins the name: then the two merge.
+            BEGIN
+                UPDATE tags t SET name = p_to WHERE t.tenant_id = p_tenant AND t.id = v_from;
+                v_to := v_from;
+            EXCEPTION WHEN unique_violation THEN
+                SELECT t.id INTO v_to FROM tags t WHERE t.tenant_id = p_tenant AND t.name = p_to FOR UPDATE;
+            END;
+        END IF;
     END IF;
-    IF v_to <> v_from THEN
-        v_changed := ARRAY(SELECT ct.contact_id FROM contact_tags ct WHERE ct.tenant_id = p_tenant AND ct.tag_id = v_from);
-        -- A contact with both keeps p_to, at the earlier of the two positions.
-        UPDATE contact_tags kept SET position = gone.position
-        FROM contact_tags gone
-        WHERE kept.tenant_id = p_tenant AND kept.tag_id = v_to
-          AND gone.tenant_id = p_tenant AND gone.tag_id = v_from AND gone.contact_id = kept.contact_id
-          AND gone.position < kept.position;
-        DELETE FROM contact_tags gone
-        WHERE gone.tenant_id = p_tenant AND gone.tag_id = v_from
-          AND EXISTS (SELECT FROM contact_tags kept
-                      WHERE kept.tenant_id = p_tenant AND kept.tag_id = v_to AND kept.contact_id = gone.contact_id);
-        UPDATE contact_tags ct SET tag_id = v_to WHERE ct.tenant_id = p_tenant AND ct.tag_id = v_from;
-        DELETE FROM tags t WHERE t.tenant_id = p_tenant AND t.id = v_from;
-    END IF;
-    IF cardinality(v_changed) > 0 THEN
-        UPDATE contacts c SET updated_at = greatest(now(), next_microsecond(c.updated_at))
-        WHERE c.tenant_id = p_tenant AND c.id = ANY (v_changed);
-        PERFORM record_contact_changes(p_tenant, '{}', v_changed);
-    END IF;
-    RETURN QUERY
-    SELECT p_to, (SELECT count(*) FROM contact_tags ct WHERE ct.tenant_id = p_tenant AND ct.tag_id = v_to);
+    RETURN QUERY SELECT v_from, v_to;
 END
 $$;
 
--- The tag leaves every contact and the workspace: each of those contacts gets a new updated_at and
--- one contact.updated change. Answers how many contacts carried it, or no row when it is not a tag
--- of the workspace.
-CREATE OR REPLACE FUNCTION delete_tag(p_tenant uuid, p_name text)
-RETURNS TABLE (contacts bigint)
+-- One step: the next p_limit contacts (by id, after p_after) linked to p_from. Where p_to is
+-- another tag, their links move to it (a contact with both keeps one, at the earlier position);
+-- where p_to is NULL, their links go; where p_to = p_from (renamed in place), the links stay.
+-- Each of those contacts gets a new updated_at and one contact.updated change. Answers how many
+-- contacts it handled and the last one's id, the p_after of the next step (0 contacts: done).
+CREATE OR REPLACE FUNCTION move_tag_links(p_tenant uuid, p_from bigint, p_to bigint, p_after uuid, p_limit int)
+RETURNS TABLE (contacts int, last_contact uuid)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-    v_tag bigint;
-    v_changed uuid[];
+    v_ids uuid[];
 BEGIN
     PERFORM set_tenant(p_tenant);
-    SELECT t.id INTO v_tag FROM tags t WHERE t.tenant_id = p_tenant AND t.name = p_name FOR UPDATE;
-    IF NOT FOUND THEN
+    -- The ids first (contact_tags_by_tag, in order), then each statement uses them only as an
+    -- index condition (a join planned from statistics can walk every link once per id).
+    v_ids := ARRAY(
+        SELECT ct.contact_id FROM contact_tags ct
+        WHERE ct.tenant_id = p_tenant AND ct.tag_id = p_from AND (p_after IS NULL OR ct.contact_id > p_after)
+        ORDER BY ct.contact_id LIMIT p_limit);
+    IF cardinality(v_ids) = 0 THEN
+        RETURN QUERY SELECT 0, NULL::uuid;
         RETURN;
     END IF;
-    WITH removed AS (
-        DELETE FROM contact_tags ct WHERE ct.tenant_id = p_tenant AND ct.tag_id = v_tag RETURNING ct.contact_id
-    )
-    SELECT coalesce(array_agg(removed.contact_id), '{}') INTO v_changed FROM removed;
-    DELETE FROM tags t WHERE t.tenant_id = p_tenant AND t.id = v_tag;
-    IF cardinality(v_changed) > 0 THEN
-        UPDATE contacts c SET updated_at = greatest(now(), next_microsecond(c.updated_at))
-        WHERE c.tenant_id = p_tenant AND c.id = ANY (v_changed);
-        PERFORM record_contact_changes(p_tenant, '{}', v_changed);
+    IF p_to IS NULL THEN
+        DELETE FROM contact_tags ct WHERE ct.tenant_id = p_tenant AND ct.tag_id = p_from AND ct.contact_id = ANY (v_ids);
+    ELSIF p_to <> p_from THEN
+        UPDATE contact_tags kept SET position = gone.position
+        FROM contact_tags gone
+        WHERE kept.tenant_id = p_tenant AND kept.tag_id = p_to AND kept.contact_id = ANY (v_ids)
+          AND gone.tenant_id = p_tenant AND gone.tag_id = p_from AND gone.contact_id = kept.contact_id
+          AND gone.position < kept.position;
+        DELETE FROM contact_tags gone
+        WHERE gone.tenant_id = p_tenant AND gone.tag_id = p_from AND gone.contact_id = ANY (v_ids)
+          AND EXISTS (SELECT FROM contact_tags kept
+                      WHERE kept.tenant_id = p_tenant AND kept.tag_id = p_to AND kept.contact_id = gone.contact_id);
+        UPDATE contact_tags ct SET tag_id = p_to
+        WHERE ct.tenant_id = p_tenant AND ct.tag_id = p_from AND ct.contact_id = ANY (v_ids);
     END IF;
-    RETURN QUERY SELECT cardinality(v_changed)::bigint;
+    UPDATE contacts c SET updated_at = greatest(now(), next_microsecond(c.updated_at))
+    WHERE c.tenant_id = p_tenant AND c.id = ANY (v_ids);
+    PERFORM record_contact_changes(p_tenant, '{}', v_ids);
+    RETURN QUERY SELECT cardinality(v_ids), v_ids[cardinality(v_ids)];
+END
+$$;
+
+-- The last step: the tag p_from leaves the workspace unless it was renamed in place. Answers how
+-- many contacts carry p_to (0 for a deletion).
+CREATE OR REPLACE FUNCTION end_tag_change(p_tenant uuid, p_from bigint, p_to bigint)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_tenant(p_tenant);
+    IF p_to IS DISTINCT FROM p_from THEN
+        DELETE FROM tags t WHERE t.tenant_id = p_tenant AND t.id = p_from;
+    END IF;
+    IF p_to IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN (SELECT count(*) FROM contact_tags ct WHERE ct.tenant_id = p_tenant AND ct.tag_id = p_to);
 END
 $$;

@@ -57,37 +57,4 @@ extension ContactStore {
     static func deleteQuery(phone: String?, id: ULID?, tenant: UUID) -> PGQuery {
         PGQuery(deleteContact, [tenant, phone, id?.uuid])
     }
-
-    static let listTags = PGStatement("SELECT name, contacts FROM list_tags($1, $2, $3, $4)")
-    static let renameTag = PGStatement("SELECT name, contacts FROM rename_tag($1, $2, $3)")
-    static let deleteTag = PGStatement("SELECT contacts FROM delete_tag($1, $2)")
-
-    /// A page of the workspace's tags by name (bytewise), after `after`, starting with `prefix`,
-    /// with how many contacts carry each.
-    public func tags(tenant: UUID, prefix: String? = nil, after: String? = nil, limit: Int = 1000) async throws
-        -> [(name: String, contacts: Int)]
-    {
-        try await single(PGQuery(Self.listTags, [tenant, prefix, after, limit]), tenant: tenant).map {
-            (try $0.decode(String.self, column: "name"), try $0.decode(Int.self, column: "contacts"))
-        }
-    }
-
-    /// Renames the tag `from` to `to` (merging into `to` where it exists); how many contacts carry
-    /// `to` then, or `nil` when `from` is not a tag of the workspace.
-    public func renameTag(from: String, to: String, tenant: UUID) async throws -> Int? {
-        let rows = try await single(PGQuery(Self.renameTag, [tenant, from, to]), tenant: tenant)
-        guard let row = rows.first else { return nil }
-        signals.changed(tenant)
-        return try row.decode(Int.self, column: "contacts")
-    }
-
-    /// Deletes the tag `name` from every contact and the workspace; how many contacts carried it,
-    /// or `nil` when it is not a tag of the workspace.
-    public func deleteTag(_ name: String, tenant: UUID) async throws -> Int? {
-        let rows = try await single(PGQuery(Self.deleteTag, [tenant, name]), tenant: tenant)
-        guard let row = rows.first else { return nil }
-        signals.changed(tenant)
-        return try row.decode(Int.self, column: "contacts")
-    }
-
 }

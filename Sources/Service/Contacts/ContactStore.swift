@@ -54,7 +54,7 @@ public struct ContactStore: Sendable {
 
     /// One database round trip, pool wait included, as the request span's child (a no-op when
     /// tracing is off: no tracer is bootstrapped).
-    private func retryingTransientFailures<T>(statements: Int, _ body: () async throws -> T) async throws -> T {
+    func retryingTransientFailures<T>(statements: Int, _ body: () async throws -> T) async throws -> T {
         try await withSpan("db pipeline", ofKind: .client) { span in
             span.attributes["db.system.name"] = "postgresql"
             span.attributes["db.operation.batch.size"] = statements
