@@ -142,6 +142,47 @@ struct IdempotencyTests {
         }
     }
 
+    /// An upload (`POST /api/v1/imports`, up to 1 GiB) is digested while it is received: the same
+    /// key and CSV get the first 202 back and store nothing more; another CSV is a 422; while the
+    /// first runs, a 409; a malformed key is a 400 before anything is read.
+    @Test func anUploadTakesAKeyDigestedWhileItIsReceived() async throws {
+        let (token, tenant, _) = try await TestEnvironment.tenant()
+        try await TestAPI.with { api in
+            let path = "/api/v1/imports"
+            let csv = "phone,name\n+14155550971,Up\n+14155550972,Load\n"
+            func upload(_ key: String?, _ body: String) async throws -> Reply {
+                try await Self.post(api, path, token: token, key: key, body: body, contentType: "text/csv")
+            }
+            func stored() async throws -> [Int] {
+                let jobs = try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM import_jobs")[0].decode(Int.self, column: "n")
+                let uploads = try await api.rows(tenant: tenant, "SELECT count(*) AS n FROM import_uploads")[0].decode(
+                    Int.self, column: "n")
+                return [jobs, uploads]
+            }
+            let first = try await upload("upload-1", csv)
+            #expect(first.status == .accepted && first.headers[Self.replayed] == nil)
+            let again = try await upload("upload-1", csv)
+            #expect(again.status == .accepted && again.text == first.text && again.headers[Self.replayed] == "true")
+            #expect(again.headers[.location] == first.headers[.location])
+            #expect(try await stored() == [1, 1])
+            let other = try await upload("upload-1", csv + "+14155550973,More\n")
+            #expect(other.status == .unprocessableContent && other.code == "idempotency_key_reused")
+            #expect(try await upload("a b", csv).code == "invalid_idempotency_key")
+            // In flight: the first upload's lock held by another session.
+            let admin = try await PGConnection.connect(TestServer.admin)
+            defer { Task { await admin.close() } }
+            let name = "\(tenant.uuidString)\u{1F}POST\u{1F}\(path)\u{1F}busy"
+            try await admin.query(unprepared: "SELECT pg_advisory_lock(hashtextextended($1, 0))", [name])
+            let busy = try await upload("busy", csv)
+            #expect(busy.status == .conflict && busy.code == "idempotency_key_in_use")
+            try await admin.query(unprepared: "SELECT pg_advisory_unlock(hashtextextended($1, 0))", [name])
+            #expect(try await stored() == [1, 1])
+            #expect(try await upload("busy", csv).status == .accepted)
+            #expect(try await upload(nil, csv).status == .accepted)
+            #expect(try await stored() == [3, 3])
+        }
+    }
+
     /// Retention: answers older than 24 hours go (moved back in the database, not waited for).
     @Test func answersAreKeptADay() async throws {
         let (token, tenant, _) = try await TestEnvironment.tenant()

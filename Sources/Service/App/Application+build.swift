@@ -34,7 +34,8 @@ public func buildRouter(
         .group(context: TenantRequestContext.self)
     let store = ContactStore(pool: pool, signals: changeSignals)
     // After each POST group's body limit: an Idempotency-Key's request is read whole, within it.
-    let idempotency = IdempotencyMiddleware(store: IdempotencyStore(pool: pool, clock: configuration.clock))
+    let idempotencyStore = IdempotencyStore(pool: pool, clock: configuration.clock)
+    let idempotency = IdempotencyMiddleware(store: idempotencyStore)
     let cursors = PageCursors(secret: configuration.cursorSecret)
     ExportController(store: store, cursors: cursors, stallTimeout: configuration.exportStallTimeout).addRoutes(to: tenantRoutes)
     ChangesController(
@@ -44,7 +45,7 @@ public func buildRouter(
         store: WebhookStore(pool: pool), feed: ChangeFeedStore(pool: pool), cursors: cursors, configuration: configuration.webhooks
     ).addRoutes(to: tenantRoutes.group().add(middleware: BodyLimitMiddleware(bytes: configuration.bodyLimit)).add(middleware: idempotency))
     ImportsController(
-        store: ImportJobStore(pool: pool), cursors: cursors, bodyLimit: configuration.imports.bodyLimit,
+        store: ImportJobStore(pool: pool), idempotency: idempotencyStore, cursors: cursors, bodyLimit: configuration.imports.bodyLimit,
         scratchDirectory: configuration.imports.scratchDirectory, uploads: UploadSlots(capacity: configuration.imports.uploadsAtOnce),
         jobQueued: importJobQueued
     ).addRoutes(to: tenantRoutes)

@@ -61,9 +61,10 @@ public struct IdempotencyStore: Sendable {
 
     /// The recorded answer of `scope`, or `work`'s, recorded with its writes when the request ran:
     /// a 2xx, or a 404, 409 `phone_taken` or 422 thrown by `work` (rolled back to before it ran,
-    /// then recorded). Anything else `work` throws is thrown, and nothing is kept.
-    public func run(_ scope: Scope, _ work: () async throws -> Response) async throws -> Response {
-        try await pool.withConnection(lease: PoolLease(owner: scope.tenant)) { connection in
+    /// then recorded). Anything else `work` throws is thrown, and nothing is kept. `lease` is the
+    /// connection's, which `work`'s calls use: an upload's is bulk and held long.
+    public func run(_ scope: Scope, lease: PoolLease? = nil, _ work: () async throws -> Response) async throws -> Response {
+        try await pool.withConnection(lease: lease ?? PoolLease(owner: scope.tenant)) { connection in
             let transaction = try await connection.beginTransaction()
             do {
                 try await connection.query(ContactStore.tenantScope(scope.tenant))

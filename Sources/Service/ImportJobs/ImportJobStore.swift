@@ -30,15 +30,31 @@ public struct ImportJobStore: Sendable {
         public var owner: UUID
     }
 
+    /// An upload received whole into a scratch file, not stored yet.
+    public struct ReceivedUpload: Sendable {
+        let id: ULID
+        let descriptor: Int32
+        let path: String
+        /// Its size in bytes.
+        public let size: Int
+        /// SHA-256 of its bytes (an `Idempotency-Key` compares it).
+        public let digest: [UInt8]
+    }
+
     /// Takes `body` as a new job's upload, and queues the job.
-    ///
-    /// The body is received into a scratch file first, at the client's pace, with no database
-    /// connection held: a client that trickles a gigabyte in over hours holds a file descriptor,
-    /// not a bulk connection. Once the whole body is in, it is stored at the disk's pace in one
-    /// transaction on a long-held bulk lease (at most the pool's bulk share, and never all of it
-    /// for one workspace while another waits). A client that drops halfway leaves nothing; past
-    /// `limit` bytes the upload stops with a 413 and nothing is kept.
     public func create(tenant: UUID, body: RequestBody, limit: Int, scratchDirectory: String) async throws -> ImportJob {
+        try await receive(body, limit: limit, scratchDirectory: scratchDirectory) { try await store($0, tenant: tenant) }
+    }
+
+    /// Receives `body` into a scratch file, digesting it on the way, and hands it to `use`; the
+    /// file is gone afterwards, whatever happens.
+    ///
+    /// The body is received at the client's pace, with no database connection held: a client that
+    /// trickles a gigabyte in over hours holds a file descriptor, not a bulk connection. A client
+    /// that drops halfway leaves nothing; past `limit` bytes the upload stops with a 413.
+    public func receive<T>(
+        _ body: RequestBody, limit: Int, scratchDirectory: String, _ use: (ReceivedUpload) async throws -> T
+    ) async throws -> T {
         let id = ULID()
         let scratch = URL(fileURLWithPath: scratchDirectory).appendingPathComponent("contacts-upload-\(id).csv")
         let descriptor = open(scratch.path, O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o600)
@@ -48,34 +64,48 @@ public struct ImportJobStore: Sendable {
             unlink(scratch.path)
         }
         var total = 0
+        var hasher = SHA256.Hasher()
         for try await part in body {
             total += part.readableBytes
             guard total <= limit else { throw APIError.bodyTooLarge(limit: limit) }
             try part.withUnsafeReadableBytes { bytes in
+                hasher.update(bytes)
                 guard Self.writeAll(descriptor, bytes) else { throw ImportJobError.scratch(path: scratch.path, errno: errno) }
             }
         }
         guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw ImportJobError.scratch(path: scratch.path, errno: errno) }
-        return try await pool.withConnection(lease: PoolLease(owner: tenant, isBulk: true, isHeldLong: true)) { connection in
+        return try await use(ReceivedUpload(id: id, descriptor: descriptor, path: scratch.path, size: total, digest: hasher.finalize()))
+    }
+
+    /// Stores a received upload as a new job and queues it, at the disk's pace, in one transaction
+    /// on a long-held bulk lease (at most the pool's bulk share, and never all of it for one
+    /// workspace while another waits), or in the transaction of the request's `Idempotency-Key`.
+    public func store(_ upload: ReceivedUpload, tenant: UUID) async throws -> ImportJob {
+        try await pool.withConnection(lease: Self.uploadLease(tenant)) { connection in
             try await connection.withTransaction { connection in
                 try await connection.query(ContactStore.tenantScope(tenant))
-                try await connection.query(ImportJobSQL.insertJob, [tenant, id.uuid])
+                try await connection.query(ImportJobSQL.insertJob, [tenant, upload.id.uuid])
                 var chunk = [UInt8](repeating: 0, count: Self.chunkBytes)
                 var chunks = 0
                 while true {
-                    let count = chunk.withUnsafeMutableBytes { Self.readFull(descriptor, $0) }
-                    guard count >= 0 else { throw ImportJobError.scratch(path: scratch.path, errno: errno) }
+                    let count = chunk.withUnsafeMutableBytes { Self.readFull(upload.descriptor, $0) }
+                    guard count >= 0 else { throw ImportJobError.scratch(path: upload.path, errno: errno) }
                     if count == 0 { break }
                     let hex = "\\x" + hexadecimal(chunk[..<count])
-                    try await connection.query(ImportJobSQL.insertChunk, [tenant, id.uuid, chunks, hex])
+                    try await connection.query(ImportJobSQL.insertChunk, [tenant, upload.id.uuid, chunks, hex])
                     chunks += 1
                     if count < Self.chunkBytes { break }
                 }
-                let rows = try await connection.query(ImportJobSQL.sealUpload, [tenant, id.uuid, total, chunks])
-                try await connection.query(ImportQueueSQL.enqueue, [id.uuid, tenant])
+                let rows = try await connection.query(ImportJobSQL.sealUpload, [tenant, upload.id.uuid, upload.size, chunks])
+                try await connection.query(ImportQueueSQL.enqueue, [upload.id.uuid, tenant])
                 return try ImportJob(row: rows[0])
             }
         }
+    }
+
+    /// The lease an upload is stored on.
+    public static func uploadLease(_ tenant: UUID) -> PoolLease {
+        PoolLease(owner: tenant, isBulk: true, isHeldLong: true)
     }
 
     /// Writes all of `bytes`, across short writes.

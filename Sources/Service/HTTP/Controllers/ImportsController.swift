@@ -8,6 +8,9 @@ import NIOCore
 /// body, stored while it arrives; `GET` the jobs, one job, and its error report.
 public struct ImportsController: Sendable {
     let store: ImportJobStore
+    /// An upload's `Idempotency-Key` (API.md "Retrying safely"): its digest is taken while the
+    /// body is received, not by ``IdempotencyMiddleware``, which would hold the body in memory.
+    let idempotency: IdempotencyStore
     let cursors: PageCursors
     let bodyLimit: Int
     /// Where an upload is received before it is stored, and how many at once.
@@ -17,10 +20,11 @@ public struct ImportsController: Sendable {
     let jobQueued: @Sendable () -> Void
 
     public init(
-        store: ImportJobStore, cursors: PageCursors, bodyLimit: Int, scratchDirectory: String, uploads: UploadSlots,
-        jobQueued: @escaping @Sendable () -> Void
+        store: ImportJobStore, idempotency: IdempotencyStore, cursors: PageCursors, bodyLimit: Int, scratchDirectory: String,
+        uploads: UploadSlots, jobQueued: @escaping @Sendable () -> Void
     ) {
         self.store = store
+        self.idempotency = idempotency
         self.cursors = cursors
         self.bodyLimit = bodyLimit
         self.scratchDirectory = scratchDirectory
@@ -38,16 +42,23 @@ public struct ImportsController: Sendable {
     static let unsupportedMediaType = APIError(
         .unsupportedMediaType, code: "unsupported_media_type", message: "The body must be CSV (Content-Type: text/csv).")
 
-    /// 415 unless `text/csv` (and not encoded); 413 from `Content-Length` before anything is
-    /// stored, or as soon as the body passes the limit; 503 when this instance receives as many
-    /// uploads as it takes (or the workspace half of them), or its scratch space fails;
-    /// `100 Continue` only then; 202 once the upload is committed.
+    /// 415 unless `text/csv` (and not encoded); 400 for a malformed `Idempotency-Key`; 413 from
+    /// `Content-Length` before anything is stored, or as soon as the body passes the limit; 503 when
+    /// this instance receives as many uploads as it takes (or the workspace half of them), or its
+    /// scratch space fails; `100 Continue` only then; 202 once the upload is committed. With an
+    /// `Idempotency-Key`, the whole body is received (and digested) first, then the key decides:
+    /// the recorded answer for the same body, 422 for another, 409 while the first still runs, or
+    /// the upload stored in one transaction with its answer.
     @Sendable func create(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let mediaType = request.headers[.contentType]?.split(separator: ";", maxSplits: 1).first.map {
             $0.trimmingWhitespace().lowercased()
         }
         guard mediaType == "text/csv" else { throw Self.unsupportedMediaType }
         try RequestReading.refuseContentCoding(request)
+        let key = try request.headers[IdempotencyMiddleware.header].map {
+            guard let key = IdempotencyKey.parse($0) else { throw APIError.invalidIdempotencyKey }
+            return key
+        }
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
             throw APIError.bodyTooLarge(limit: bodyLimit)
         }
@@ -55,14 +66,25 @@ public struct ImportsController: Sendable {
         guard uploads.take(tenant) else { throw Self.uploadsBusy }
         defer { uploads.give(tenant) }
         context.continueGate.open(for: request)
-        let job: ImportJob
+        let response: Response
         do {
-            job = try await store.create(tenant: tenant, body: request.body, limit: bodyLimit, scratchDirectory: scratchDirectory)
+            response = try await store.receive(request.body, limit: bodyLimit, scratchDirectory: scratchDirectory) { upload in
+                guard let key else { return Self.accepted(try await store.store(upload, tenant: tenant)) }
+                let scope = IdempotencyStore.Scope(tenant: tenant, key: key, method: "POST", path: request.uri.path, digest: upload.digest)
+                return try await idempotency.run(scope, lease: ImportJobStore.uploadLease(tenant)) {
+                    Self.accepted(try await store.store(upload, tenant: tenant))
+                }
+            }
         } catch ImportJobError.scratch(let path, let errno) {
             context.logger.error("upload scratch file failed", metadata: ["contacts.path": "\(path)", "contacts.errno": "\(errno)"])
             throw APIError.unavailable("The upload cannot be received now; retry later.")
         }
         jobQueued()
+        return response
+    }
+
+    /// 202 with the job.
+    static func accepted(_ job: ImportJob) -> Response {
         var writer = JSONWriter()
         job.write(to: &writer)
         return JSONResponse.make(status: .accepted, bytes: writer.bytes, headers: [.location: "/api/v1/imports/\(job.id)"])
