@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PGStore
+import TestSupport
 import Testing
 
 @testable import Service
@@ -133,9 +134,9 @@ struct OpenAPITests {
         }.token
         let documented = Self.documented
         #expect(documented.count > 60)
-        func check(_ reply: Reply, _ path: String, _ method: String, _ status: Int, _ uri: String) {
+        func check(_ reply: Reply, _ path: String, _ method: String, _ status: Int, _ uri: String, replayed: Bool = false) {
             #expect(reply.status.code == status, "\(method) \(uri) → \(reply.status.code) \(reply.text.prefix(200))")
-            for header in Self.documentedHeaders(path, method, status) {
+            for header in Self.documentedHeaders(path, method, status) where replayed || header != "Idempotent-Replayed" {
                 #expect(reply.headers[HTTPField.Name(header)!] != nil, "\(method) \(uri) → \(status) without \(header)")
             }
         }
@@ -195,9 +196,19 @@ struct OpenAPITests {
                 var contentType = Self.contentType(path)
                 var httpMethod = HTTPRequest.Method(method.uppercased())!
                 var accept: String?
+                var idempotencyKey: String?
+                // A request with the same key still running: its lock held by another session.
+                var heldKey: PGConnection?
+                let takesJSON = method == "post" && !isImport && !path.hasSuffix("/rotate-secret") && !path.hasSuffix("/enable")
                 switch status {
                 case 400:
-                    if method == "post" { body = "[" } else { uri += path == "/api/v1/changes" ? "?after=garbage" : "?cursor=garbage" }
+                    if takesJSON {
+                        body = "["
+                    } else if method == "post" {
+                        idempotencyKey = "not a key"
+                    } else {
+                        uri += path == "/api/v1/changes" ? "?after=garbage" : "?cursor=garbage"
+                    }
                 case 401: bearer = nil
                 case 404:
                     body =
@@ -208,10 +219,16 @@ struct OpenAPITests {
                             : method == "post" ? #"{"phone": "+14155559999"}"# : nil
                 case 405: httpMethod = .put
                 case 406: accept = "application/xml"
-                case 409:
+                case 409 where path.hasSuffix("update-contact"):
                     // Another contact's phone as the new one.
                     let other = try await newContact()
                     body = #"{"phone": "\#(existing.phone)", "new_phone": "\#(other.phone)"}"#
+                case 409:
+                    idempotencyKey = "in-flight-\(UUID())"
+                    let admin = try await PGConnection.connect(TestServer.admin)
+                    let name = "\(tenant.uuidString)\u{1F}POST\u{1F}\(uri)\u{1F}\(idempotencyKey!)"
+                    try await admin.query(unprepared: "SELECT pg_advisory_lock(hashtextextended($1, 0))", [name])
+                    heldKey = admin
                 case 413:
                     let limit =
                         isImport
@@ -220,7 +237,7 @@ struct OpenAPITests {
                     body = String(repeating: " ", count: limit + 1)
                 case 415: contentType = "text/plain"
                 case 422:
-                    if method == "post", !isImport, !path.hasSuffix("/rotate-secret"), !path.hasSuffix("/enable") {
+                    if takesJSON {
                         body = path.hasSuffix("create-contacts") ? #"{"contacts": []}"# : #"{"phone": 1}"#
                     } else {
                         bearer = noWorkspace
@@ -231,8 +248,21 @@ struct OpenAPITests {
                 if let bearer { headers[.authorization] = "Bearer \(bearer)" }
                 if body != nil { headers[.contentType] = contentType }
                 if let accept { headers[.accept] = accept }
+                if let idempotencyKey { headers[HTTPField.Name("Idempotency-Key")!] = idempotencyKey }
                 let reply = try await api.sendHeaders(headers, method: httpMethod, uri: uri, body: body.map { ByteBuffer(string: $0) })
+                await heldKey?.close()
                 check(reply, path, method, status, uri)
+                // A 2xx's Idempotent-Replayed: the same request again, with a key, is a replay.
+                if (200..<300).contains(status), method == "post" {
+                    headers[HTTPField.Name("Idempotency-Key")!] = "replayed-\(UUID())"
+                    var replays: [Reply] = []
+                    for _ in 0..<2 {
+                        replays.append(
+                            try await api.sendHeaders(headers, method: httpMethod, uri: uri, body: body.map { ByteBuffer(string: $0) }))
+                    }
+                    check(replays[1], path, method, Int(replays[0].status.code), uri, replayed: true)
+                    #expect(replays[1].text == replays[0].text, "\(method) \(uri)")
+                }
             }
         }
         try await TestAPI.with(configure: { $0.docsDirectory = "/nonexistent" }) { api in
