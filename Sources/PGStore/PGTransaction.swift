@@ -17,6 +17,20 @@ public struct PGTransaction: Sendable {
         }
     }
 
+    /// Runs `queries` and commits, in one round trip (one pipeline ending with the COMMIT, or the
+    /// savepoint's RELEASE): the last writes of a transaction whose answer is known. A failing
+    /// query leaves the transaction open and aborted, for the caller's rollback, and throws its
+    /// error as it is; a failing commit is ``PGTransactionError/commit(_:)``.
+    @discardableResult
+    public func commit(after queries: [PGQuery]) async throws -> [PGRows] {
+        let end = PGQuery(.unprepared(savepoint.map { "RELEASE SAVEPOINT \($0)" } ?? "COMMIT"))
+        do {
+            return Array(try await connection.raw.pipelineNonBlocking(queries + [end], transaction: false).dropLast())
+        } catch let error as PGError where !connection.isInTransaction {
+            throw PGTransactionError.commit(error)
+        }
+    }
+
     private var rollbackScript: String {
         savepoint.map { "ROLLBACK TO SAVEPOINT \($0); RELEASE SAVEPOINT \($0)" } ?? "ROLLBACK"
     }
@@ -101,6 +115,28 @@ extension PGConnection {
             throw PGTransactionError.begin(error)
         }
         return PGTransaction(connection: self, savepoint: nil)
+    }
+
+    /// Opens a transaction and runs `queries` in it, in one round trip (one pipeline starting with
+    /// the BEGIN): a transaction's first statements, when what follows depends on their answers.
+    /// When one fails, the transaction is rolled back and its error thrown as it is. Inside a
+    /// transaction already open, it is a savepoint, then the queries.
+    public func beginTransaction(then queries: [PGQuery]) async throws -> (PGTransaction, [PGRows]) {
+        if transactionStatus != .idle {
+            let transaction = try await beginTransaction()
+            do {
+                return (transaction, try await pipeline(queries))
+            } catch {
+                try await transaction.rollback(after: error)
+            }
+        }
+        let transaction = PGTransaction(connection: self, savepoint: nil)
+        do {
+            return (transaction, Array(try await raw.pipelineNonBlocking([PGQuery(.unprepared("BEGIN"))] + queries, transaction: false).dropFirst()))
+        } catch {
+            if isInTransaction { try await transaction.rollback(after: error) }
+            throw error
+        }
     }
 
     /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.

@@ -32,6 +32,40 @@ struct PipelineTests {
         #expect(try await connection.query(Self.count)[0].decode(Int.self, column: "n") == 5)
     }
 
+    /// A transaction opened with its first statements and committed after its last ones: one
+    /// round trip each, one transaction; a failing statement in either rolls it all back.
+    @Test func aTransactionOpensAndCommitsWithItsStatementsInOneRoundTripEach() async throws {
+        let relay = try RoundTripRelay(targetDirectory: TestServer.socketDirectory)
+        let connection = try await PGConnection.connect(TestServer.owner.with("host", relay.directory))
+        defer { Task { await connection.close() } }
+        try await connection.query(Self.create)
+        _ = try await connection.pipeline([PGQuery(Self.insert, [0, "prepared"])])
+
+        let before = relay.clientFlights
+        let (transaction, opened) = try await connection.beginTransaction(then: [PGQuery(Self.insert, [1, "one"]), PGQuery(Self.count)])
+        #expect(relay.clientFlights - before == 1)
+        #expect(connection.isInTransaction)
+        #expect(try opened[1][0].decode(Int.self, column: "n") == 2)
+        let closed = try await transaction.commit(after: [PGQuery(Self.insert, [2, "two"])])
+        #expect(relay.clientFlights - before == 2)
+        #expect(!connection.isInTransaction)
+        #expect(try opened[0][0].decode(Int64.self, column: "tx") == closed[0][0].decode(Int64.self, column: "tx"))
+        #expect(try await connection.query(Self.count)[0].decode(Int.self, column: "n") == 3)
+
+        // A failure while opening: nothing stays, and the session is usable.
+        let opening = await #expect(throws: PGError.self) {
+            _ = try await connection.beginTransaction(then: [PGQuery(Self.insert, [3, "three"]), PGQuery(Self.insert, [1, "again"])])
+        }
+        #expect(opening?.sqlState == .uniqueViolation)
+        #expect(!connection.isInTransaction)
+        // A failure while committing: the transaction stays open and aborted, for the caller.
+        let (second, _) = try await connection.beginTransaction(then: [PGQuery(Self.insert, [4, "four"])])
+        await #expect(throws: PGError.self) { try await second.commit(after: [PGQuery(Self.insert, [2, "dup"])]) }
+        #expect(connection.isInTransaction)
+        try await second.rollback()
+        #expect(try await connection.query(Self.count)[0].decode(Int.self, column: "n") == 3)
+    }
+
     @Test func failureInTheMiddleLeavesNothingAndReportsTheRealError() async throws {
         let connection = try await PGConnection.connect(TestServer.owner)
         defer { Task { await connection.close() } }

@@ -65,23 +65,24 @@ public struct IdempotencyStore: Sendable {
     /// connection's, which `work`'s calls use: an upload's is bulk and held long.
     public func run(_ scope: Scope, lease: PoolLease? = nil, _ work: () async throws -> Response) async throws -> Response {
         try await pool.withConnection(lease: lease ?? PoolLease(owner: scope.tenant)) { connection in
-            let transaction = try await connection.beginTransaction()
+            // Three round trips: the tenant, the key's lock, the lookup and the savepoint in the
+            // transaction's first; the request's own work; the answer's insert with the commit.
+            let oldest = clock.wallNow.addingTimeInterval(-Self.retention.inSeconds)
+            let (transaction, opened) = try await connection.beginTransaction(then: [
+                ContactStore.tenantScope(scope.tenant),
+                PGQuery(Self.lock, [scope.lockName]),
+                PGQuery(Self.find, [scope.tenant, scope.key, scope.method, scope.path, oldest]),
+                PGQuery(.unprepared("SAVEPOINT idempotent_request")),
+            ])
             do {
-                try await connection.query(ContactStore.tenantScope(scope.tenant))
-                guard try await connection.query(PGQuery(Self.lock, [scope.lockName]))[0].decode(Bool.self, column: "locked") else {
-                    throw APIError.idempotencyKeyInUse
-                }
-                let oldest = clock.wallNow.addingTimeInterval(-Self.retention.inSeconds)
-                if let row = try await connection.query(PGQuery(Self.find, [scope.tenant, scope.key, scope.method, scope.path, oldest]))
-                    .first
-                {
+                guard try opened[1][0].decode(Bool.self, column: "locked") else { throw APIError.idempotencyKeyInUse }
+                if let row = opened[2].first {
                     try await transaction.rollback()
                     guard try row.decode(String.self, column: "digest") == "\\x" + hexadecimal(scope.digest) else {
                         throw APIError.idempotencyKeyReused
                     }
                     return try Self.replay(row)
                 }
-                try await connection.execute(script: "SAVEPOINT idempotent_request")
                 var response: Response
                 do {
                     response = try await ConnectionPool.$pinned.withValue(connection) { try await work() }
@@ -94,14 +95,14 @@ public struct IdempotencyStore: Sendable {
                 for field in response.headers where !Self.unrecorded.contains(field.name.canonicalName) {
                     headers += [field.name.rawName, field.value]
                 }
-                try await connection.query(
+                try await transaction.commit(after: [
                     PGQuery(
                         Self.record,
                         encoded: [
                             scope.tenant.uuidString, scope.key, scope.method, scope.path, hexadecimal(scope.digest),
                             String(response.status.code), headers.pgEncoded(), hexadecimal(body),
-                        ]))
-                try await transaction.commit()
+                        ])
+                ])
                 return Response(status: response.status, headers: response.headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
             } catch {
                 if connection.isInTransaction { try await transaction.rollback(after: error) }
