@@ -41,13 +41,9 @@ public struct ImportJobStore: Sendable {
         public let digest: [UInt8]
     }
 
-    /// Takes `body` as a new job's upload, and queues the job.
-    public func create(tenant: UUID, body: RequestBody, limit: Int, scratchDirectory: String) async throws -> ImportJob {
-        try await receive(body, limit: limit, scratchDirectory: scratchDirectory) { try await store($0, tenant: tenant) }
-    }
-
-    /// Receives `body` into a scratch file, digesting it on the way, and hands it to `use`; the
-    /// file is gone afterwards, whatever happens.
+    /// Receives `body` into a scratch file, digesting it on the way, and hands it to `use` (which
+    /// stores it as a new job's upload with ``store(_:tenant:)``); the file is gone afterwards,
+    /// whatever happens.
     ///
     /// The body is received at the client's pace, with no database connection held: a client that
     /// trickles a gigabyte in over hours holds a file descriptor, not a bulk connection. A client
