@@ -132,7 +132,10 @@ extension PGConnection {
         }
         let transaction = PGTransaction(connection: self, savepoint: nil)
         do {
-            return (transaction, Array(try await raw.pipelineNonBlocking([PGQuery(.unprepared("BEGIN"))] + queries, transaction: false).dropFirst()))
+            return (
+                transaction,
+                Array(try await raw.pipelineNonBlocking([PGQuery(.unprepared("BEGIN"))] + queries, transaction: false).dropFirst())
+            )
         } catch {
             if isInTransaction { try await transaction.rollback(after: error) }
             throw error
