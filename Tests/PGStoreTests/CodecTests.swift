@@ -24,6 +24,22 @@ struct CodecTests {
         #expect(try await roundTrip(Int32(-42), as: "int4") == -42)
     }
 
+    /// `bytea` as the server prints it: every byte value back, and anything else refused.
+    @Test func byteaReadsTheServersHexForm() async throws {
+        let connection = try await PGConnection.connect(TestServer.app)
+        defer { Task { await connection.close() } }
+        let rows = try await connection.query(
+            unprepared:
+                "SELECT decode(string_agg(lpad(to_hex(b), 2, '0'), '' ORDER BY b), 'hex') AS v, ''::bytea AS empty FROM generate_series(0, 255) b"
+        )
+        #expect(try rows[0].decode(PGBytea.self, column: "v").bytes == Array(0...255))
+        #expect(try rows[0].decode(PGBytea.self, column: "empty").bytes == [])
+        for bad in ["", "41", "\\x4", "\\x4g", "x41"] {
+            #expect(throws: PGValueError.self, "\(bad)") { try PGBytea(pgText: bad) }
+        }
+        #expect(try PGBytea(pgText: "\\x4A4b").bytes == [0x4A, 0x4B])
+    }
+
     @Test func booleans() async throws {
         #expect(try await roundTrip(true, as: "bool") == true)
         #expect(try await roundTrip(false, as: "bool") == false)

@@ -61,16 +61,23 @@ BEGIN
         RETURN;
     END IF;
     -- A new number first, alone: taken (now, or by a concurrent move that commits first) means
-    -- nothing of the patch is written.
+    -- nothing of the patch is written. The holder is read in a statement of its own; if it left
+    -- the number meanwhile (moved or deleted, committed between the two), the move is tried again
+    -- rather than answering phone_taken without a contact to name.
     IF p_new_phone IS NOT NULL AND p_new_phone <> v_phone THEN
-        BEGIN
-            UPDATE contacts c SET phone = p_new_phone WHERE c.tenant_id = p_tenant AND c.id = v_id;
-        EXCEPTION WHEN unique_violation THEN
-            SELECT c.id INTO v_other FROM contacts c WHERE c.tenant_id = p_tenant AND c.phone = p_new_phone;
-            RETURN QUERY SELECT NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz,
-                NULL::text[], 'phone_taken'::text, v_other;
-            RETURN;
-        END;
+        LOOP
+            BEGIN
+                UPDATE contacts c SET phone = p_new_phone WHERE c.tenant_id = p_tenant AND c.id = v_id;
+                EXIT;
+            EXCEPTION WHEN unique_violation THEN
+                SELECT c.id INTO v_other FROM contacts c WHERE c.tenant_id = p_tenant AND c.phone = p_new_phone;
+                IF v_other IS NOT NULL THEN
+                    RETURN QUERY SELECT NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz,
+                        NULL::timestamptz, NULL::text[], 'phone_taken'::text, v_other;
+                    RETURN;
+                END IF;
+            END;
+        END LOOP;
     END IF;
     v_new_name := CASE WHEN p_set_name THEN p_name ELSE v_name END;
     v_new_email := CASE WHEN p_set_email THEN p_email ELSE v_email END;

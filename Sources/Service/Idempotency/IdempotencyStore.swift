@@ -41,7 +41,7 @@ public struct IdempotencyStore: Sendable {
     static let lock = PGStatement("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked")
     static let find = PGStatement(
         """
-        SELECT request_digest::text AS digest, status, headers, body::text AS body FROM idempotency_keys
+        SELECT request_digest, status, headers, body FROM idempotency_keys
         WHERE tenant_id = $1 AND key = $2 AND method = $3 AND path = $4 AND created_at >= $5
         """)
     static let record = PGStatement(
@@ -78,7 +78,7 @@ public struct IdempotencyStore: Sendable {
                 guard try opened[1][0].decode(Bool.self, column: "locked") else { throw APIError.idempotencyKeyInUse }
                 if let row = opened[2].first {
                     try await transaction.rollback()
-                    guard try row.decode(String.self, column: "digest") == "\\x" + hexadecimal(scope.digest) else {
+                    guard try row.decode(PGBytea.self, column: "request_digest").bytes == scope.digest else {
                         throw APIError.idempotencyKeyReused
                     }
                     return try Self.replay(row)
@@ -131,8 +131,7 @@ public struct IdempotencyStore: Sendable {
             if let name = HTTPField.Name(pairs[index]) { headers.append(HTTPField(name: name, value: pairs[index + 1])) }
         }
         headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
-        let hex = try row.decode(String.self, column: "body").dropFirst(2)
-        let body = bytes(hex: hex)
+        let body = try row.decode(PGBytea.self, column: "body").bytes
         return Response(
             status: HTTPResponse.Status(code: try row.decode(Int.self, column: "status")), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
@@ -151,21 +150,5 @@ public struct IdempotencyStore: Sendable {
         let bytes = Box()
         mutating func write(_ buffer: ByteBuffer) async throws { bytes.value += buffer.readableBytesView }
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
-    }
-
-    static func bytes(hex: Substring) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(hex.utf8.count / 2)
-        var high: UInt8?
-        for byte in hex.utf8 {
-            let value: UInt8 = byte >= 97 ? byte - 87 : byte >= 65 ? byte - 55 : byte - 48
-            if let h = high {
-                out.append(h << 4 | value)
-                high = nil
-            } else {
-                high = value
-            }
-        }
-        return out
     }
 }

@@ -215,7 +215,7 @@ public struct ImportJobStore: Sendable {
         for seq in 0..<chunks {
             let rows = try await inTenant(claim.tenant, PGQuery(ImportJobSQL.chunk, [claim.tenant, claim.job, seq]), bulk: true)
             guard let row = rows.first else { throw PGError(kind: .unexpectedResponse, message: "an upload chunk is missing") }
-            let bytes = try Self.bytea(try row.decode(String.self, column: "data"))
+            let bytes = try row.decode(PGBytea.self, column: "data").bytes
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             guard written == bytes.count else { throw ImportJobError.scratch(path: file.path, errno: errno) }
             counter.count(bytes)
@@ -223,30 +223,6 @@ public struct ImportJobStore: Sendable {
             try await renew(claim, lease: lease)
         }
         guard counter.recordsAtEnd <= maximumRows + 1 else { throw CSVImporter.ImportError.tooManyRows(maximumRows) }
-    }
-
-    /// `bytea` in its hex output form (`\x4142…`) as bytes.
-    static func bytea(_ text: String) throws -> [UInt8] {
-        var text = text
-        return try text.withUTF8 { utf8 throws(PGError) -> [UInt8] in
-            guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else {
-                throw PGError(kind: .unexpectedResponse, message: "bytea is not in hex form")
-            }
-            func nibble(_ c: UInt8) throws(PGError) -> UInt8 {
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-                default: throw PGError(kind: .unexpectedResponse, message: "bytea is not in hex form")
-                }
-            }
-            var bytes = [UInt8](repeating: 0, count: (utf8.count - 2) / 2)
-            var index = 2
-            for position in bytes.indices {
-                bytes[position] = try nibble(utf8[index]) << 4 | nibble(utf8[index + 1])
-                index += 2
-            }
-            return bytes
-        }
     }
 
     func progress(_ claim: Claim, rowsRead: Int) async throws {

@@ -211,8 +211,7 @@ extension WebhookStore {
                 PGQuery(
                     PGStatement(
                         """
-                        SELECT tenant_id, endpoint_id, change_id, attempt, body, url, encode(secret, 'hex') AS secret,
-                               encode(previous_secret, 'hex') AS previous_secret
+                        SELECT tenant_id, endpoint_id, change_id, attempt, body, url, secret, previous_secret
                         FROM claim_webhook_deliveries($1, $2, $3, make_interval(secs => $4))
                         """),
                     [owner, limit, perEndpoint, Int(lease.inSeconds.rounded(.up))]))
@@ -221,8 +220,8 @@ extension WebhookStore {
                 tenant: try row.decode(UUID.self, column: "tenant_id"), endpoint: try row.decode(UUID.self, column: "endpoint_id"),
                 change: try row.decode(UUID.self, column: "change_id"), attempt: try row.decode(Int.self, column: "attempt"),
                 body: try row.decode(String.self, column: "body"), url: try row.decode(String.self, column: "url"),
-                secrets: [try row.decode(String.self, column: "secret"), try row.decode(String?.self, column: "previous_secret")]
-                    .compactMap { $0.flatMap(Self.bytes(hex:)) })
+                secrets: [try row.decode(PGBytea.self, column: "secret"), try row.decode(PGBytea?.self, column: "previous_secret")]
+                    .compactMap { $0?.bytes })
         }
     }
 
@@ -261,17 +260,5 @@ extension WebhookStore {
             total += pruned
             if pruned < 5_000 { return total }
         }
-    }
-
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<(index + 2)], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 }

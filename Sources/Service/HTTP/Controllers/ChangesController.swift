@@ -29,15 +29,8 @@ public struct ChangesController: Sendable {
         var values: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { values[String(key)] = String(value) }
         var errors = FieldErrors()
-        var limit = Self.defaultLimit
+        let limit = ListQuery.limit(values["limit"], maximum: Self.maximumLimit, errors: &errors) ?? Self.defaultLimit
         var wait = 0.0
-        if let text = values["limit"] {
-            if let value = Int(text), (1...Self.maximumLimit).contains(value) {
-                limit = value
-            } else {
-                errors.add("limit", "limit must be an integer from 1 to \(Self.maximumLimit)")
-            }
-        }
         if let text = values["wait"] {
             if let value = Double(text), value.isFinite, (0...maximumWait).contains(value) {
                 wait = value

@@ -93,15 +93,9 @@ public struct ImportsController: Sendable {
     /// `GET /api/v1/imports?limit=&cursor=`: newest first.
     @Sendable func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        var limit = ContactFilter.defaultLimit
-        if let text = parameters["limit"] {
-            guard let value = Int(String(text)), (1...ContactFilter.maximumLimit).contains(value) else {
-                var errors = FieldErrors()
-                errors.add("limit", "limit must be an integer from 1 to \(ContactFilter.maximumLimit)")
-                throw APIError.validation(errors)
-            }
-            limit = value
-        }
+        var errors = FieldErrors()
+        let limit = ListQuery.limit(parameters["limit"], maximum: ContactFilter.maximumLimit, errors: &errors) ?? ContactFilter.defaultLimit
+        guard errors.isEmpty else { throw APIError.validation(errors) }
         let scope = PageCursors.Scope(tenant: context.tenant, filters: ["imports"])
         var before: ULID?
         if let cursor = parameters["cursor"] {

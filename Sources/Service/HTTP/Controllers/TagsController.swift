@@ -2,7 +2,7 @@ public import Hummingbird
 
 /// A workspace's tags (API.md "Tags, paginated and managed"): `GET /api/v1/tags` by name a page at
 /// a time, `rename-tag` (merging into a tag that exists) and `delete-tag`. Both changes answer
-/// when done, each one call of a function that changes every contact concerned set-wise.
+/// when done: steps of at most 10,000 contacts in one transaction (``ContactStore/changeTag``).
 public struct TagsController: Sendable {
     let store: ContactStore
     let cursors: PageCursors
@@ -37,14 +37,7 @@ public struct TagsController: Sendable {
                 prefix = trimmed
             }
         }
-        var limit = Self.maximumLimit
-        if let text = values["limit"] {
-            if let value = Int(text), (1...Self.maximumLimit).contains(value) {
-                limit = value
-            } else {
-                errors.add("limit", "limit must be an integer from 1 to \(Self.maximumLimit)")
-            }
-        }
+        let limit = ListQuery.limit(values["limit"], maximum: Self.maximumLimit, errors: &errors) ?? Self.maximumLimit
         guard errors.isEmpty else { throw APIError.validation(errors) }
         let scope = PageCursors.Scope(tenant: tenant, filters: [prefix])
         var after: String?

@@ -147,9 +147,8 @@ public struct WebhooksController: Sendable {
         for (key, value) in request.uri.queryParameters {
             switch key {
             case "limit":
-                guard let value = Int(value), (1...Self.maximumLimit).contains(value) else {
-                    var errors = FieldErrors()
-                    errors.add("limit", "limit must be an integer from 1 to \(Self.maximumLimit)")
+                var errors = FieldErrors()
+                guard let value = ListQuery.limit(value, maximum: Self.maximumLimit, errors: &errors) else {
                     throw APIError.validation(errors)
                 }
                 limit = value

@@ -5,6 +5,17 @@ import PGStore
 /// The query string of `GET /api/v1/contacts`, validated: bad values are a 422 naming the
 /// parameter; a cursor the server did not issue is a 400.
 enum ListQuery {
+    /// A list's `limit` parameter, 1 to `maximum`: `nil` when absent or refused (then with the reason
+    /// under `limit`). Every list of the API reads it so.
+    static func limit(_ text: (some StringProtocol)?, maximum: Int, errors: inout FieldErrors) -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), (1...maximum).contains(value) else {
+            errors.add("limit", "limit must be an integer from 1 to \(maximum)")
+            return nil
+        }
+        return value
+    }
+
     static func filter(
         from parameters: some Sequence<(key: Substring, value: Substring)>, cursors: PageCursors, tenant: UUID
     ) throws -> ContactFilter {
@@ -36,13 +47,7 @@ enum ListQuery {
                 errors.add("updated_since", "updated_since must be an RFC 3339 date-time, such as 2026-05-07T08:14:23+00:00")
             }
         }
-        if let limit = values["limit"] {
-            if let value = Int(limit), (1...ContactFilter.maximumLimit).contains(value) {
-                filter.limit = value
-            } else {
-                errors.add("limit", "limit must be an integer from 1 to \(ContactFilter.maximumLimit)")
-            }
-        }
+        if let limit = Self.limit(values["limit"], maximum: ContactFilter.maximumLimit, errors: &errors) { filter.limit = limit }
         guard errors.isEmpty else { throw APIError.validation(errors) }
         if let cursor = values["cursor"] {
             guard let after = cursors.read(cursor, scope: filter.cursorScope(tenant: tenant)) else {

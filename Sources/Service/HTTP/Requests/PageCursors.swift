@@ -34,10 +34,7 @@ public struct PageCursors: Sendable {
         guard let bytes = Self.bytes(base64URL: cursor), bytes.count == 17 + Self.macLength, bytes.first == Self.version else {
             return nil
         }
-        let payload = Array(bytes.prefix(17))
-        guard SHA256.constantTimeEqual(Array(mac(payload, scope).prefix(Self.macLength)), Array(bytes.suffix(Self.macLength))) else {
-            return nil
-        }
+        guard let payload = verified(bytes, scope) else { return nil }
         let b = cipher.decrypt(Array(payload.dropFirst()))
         return ULID(
             uuid: UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
@@ -57,14 +54,21 @@ public struct PageCursors: Sendable {
         guard cursor.utf8.count <= 400, let bytes = Self.bytes(base64URL: cursor), bytes.count > 1 + Self.macLength,
             bytes.first == Self.nameVersion
         else { return nil }
-        let payload = Array(bytes.dropLast(Self.macLength))
-        guard SHA256.constantTimeEqual(Array(mac(payload, scope).prefix(Self.macLength)), Array(bytes.suffix(Self.macLength))) else {
-            return nil
-        }
+        guard let payload = verified(bytes, scope) else { return nil }
         return String(validating: payload.dropFirst(), as: UTF8.self)
     }
 
     private static let nameVersion: UInt8 = 3
+
+    /// The payload of a cursor's bytes whose MAC (its last ``macLength`` bytes) is this server's
+    /// for `scope`, or `nil`.
+    private func verified(_ bytes: [UInt8], _ scope: Scope) -> [UInt8]? {
+        let payload = Array(bytes.dropLast(Self.macLength))
+        guard SHA256.constantTimeEqual(Array(mac(payload, scope).prefix(Self.macLength)), Array(bytes.suffix(Self.macLength))) else {
+            return nil
+        }
+        return payload
+    }
 
     private func mac(_ payload: [UInt8], _ scope: Scope) -> [UInt8] {
         SHA256.hmac(key: macKey, message: payload + scope.bytes)
